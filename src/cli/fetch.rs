@@ -1,0 +1,11 @@
+//! `kseal fetch`.
+
+use super::{Global, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args, _global: &Global) -> anyhow::Result<Outcome> {
+    // TODO: `kseal fetch` is not built yet; it exits 2 until it is.
+    anyhow::bail!("`kseal fetch` is not implemented yet")
+}

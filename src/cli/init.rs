@@ -1,0 +1,11 @@
+//! `kseal init`.
+
+use super::{Global, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args, _global: &Global) -> anyhow::Result<Outcome> {
+    // TODO: `kseal init` is not built yet; it exits 2 until it is.
+    anyhow::bail!("`kseal init` is not implemented yet")
+}

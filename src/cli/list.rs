@@ -1,0 +1,11 @@
+//! `kseal list`.
+
+use super::{Global, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args, _global: &Global) -> anyhow::Result<Outcome> {
+    // TODO: `kseal list` is not built yet; it exits 2 until it is.
+    anyhow::bail!("`kseal list` is not implemented yet")
+}

@@ -1,0 +1,11 @@
+//! `kseal set`.
+
+use super::{Global, Outcome};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args, _global: &Global) -> anyhow::Result<Outcome> {
+    // TODO: `kseal set` is not built yet; it exits 2 until it is.
+    anyhow::bail!("`kseal set` is not implemented yet")
+}

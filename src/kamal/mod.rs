@@ -1,0 +1,4 @@
+//! Kamal's own files, read the way Kamal reads them: `config/deploy*.yml`
+//! with source positions, `.kamal/secrets*` through dotenv rules plus Kamal's
+//! command substitution (never executed), and the env-file encoding Kamal
+//! uploads to hosts.

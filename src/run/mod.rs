@@ -1,0 +1,2 @@
+//! Running a child process with secret values in its environment, its
+//! output passed through the redactor.

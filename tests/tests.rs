@@ -1,0 +1,5 @@
+//! The integration test binary: every test drives the real `kseal` binary or
+//! the library from outside. One binary keeps link time down; each area has
+//! its own module.
+
+mod util;
