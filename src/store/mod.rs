@@ -54,7 +54,7 @@ pub fn app_root(start: &Path) -> anyhow::Result<PathBuf> {
 pub fn open_values(
     root: &Path,
     destination: Option<&str>,
-    identities: &[Box<dyn age::Identity>],
+    identities: &[crate::keys::DynIdentity],
 ) -> anyhow::Result<Vec<(String, SecretValue)>> {
     let _ = (root, destination, identities);
     todo!("store::open_values")
