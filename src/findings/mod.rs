@@ -25,3 +25,39 @@ pub struct Finding {
     /// Where the finding came from beyond the path: a commit, an image layer.
     pub origin: Option<String>,
 }
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// What a reporter needs to know about a rule or detector: SARIF lists
+/// every rule with its help text, and the human format links to it.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    pub id: String,
+    /// Short name, for example `plaintext-secret-in-secrets-file`.
+    pub name: String,
+    /// One line: what the rule catches.
+    pub summary: String,
+    /// The full explanation (`kseal explain` prints it).
+    pub help: String,
+}
+
+/// Writes `findings` to `out` in `format`. `tool` names the producing
+/// command (`check` or `scan`) in machine-readable output; `color` applies to
+/// the human format only.
+pub fn render(
+    out: &mut dyn std::io::Write,
+    format: Format,
+    tool: &str,
+    rules: &[RuleInfo],
+    findings: &[Finding],
+    color: bool,
+) -> std::io::Result<()> {
+    let _ = (out, format, tool, rules, findings, color);
+    todo!("findings::render")
+}

@@ -113,52 +113,87 @@ fn home_dir() -> anyhow::Result<PathBuf> {
     }
 }
 
-/// Every identity the user has, in discovery order: the `-i` files, else
-/// `KSEAL_IDENTITY`, `KSEAL_IDENTITY_FILE`, the default identity file.
-pub fn discover(explicit: &[PathBuf]) -> anyhow::Result<Vec<DynIdentity>> {
+/// Where an identity's text came from, for error messages.
+struct IdentitySource {
+    origin: String,
+    text: zeroize::Zeroizing<String>,
+}
+
+/// The identity texts the user supplied, in discovery order: the `-i` files,
+/// else `KSEAL_IDENTITY`, `KSEAL_IDENTITY_FILE` and the default identity file.
+fn identity_sources(explicit: &[PathBuf]) -> anyhow::Result<Vec<IdentitySource>> {
     // TODO: SSH identities (~/.ssh/id_ed25519, id_rsa), passphrase-protected
     // files and the group/other-readable refusal are not wired in yet.
-    let mut found = Vec::new();
+    let mut sources = Vec::new();
     if !explicit.is_empty() {
         for path in explicit {
-            found.extend(read_identity_file(path)?);
+            sources.push(read_source(path)?);
         }
-        return Ok(found);
+        return Ok(sources);
     }
     if let Some(text) = std::env::var_os(IDENTITY_ENV) {
         let text = text
             .into_string()
             .map_err(|_| anyhow::anyhow!("{IDENTITY_ENV} is not valid UTF-8"))?;
-        let file = age::IdentityFile::from_buffer(text.as_bytes())
-            .with_context(|| format!("{IDENTITY_ENV} holds no valid identity"))?;
-        found.extend(
-            file.into_identities()
-                .with_context(|| format!("{IDENTITY_ENV} holds no valid identity"))?,
-        );
+        sources.push(IdentitySource {
+            origin: IDENTITY_ENV.to_owned(),
+            text: zeroize::Zeroizing::new(text),
+        });
     }
     if let Some(path) = std::env::var_os(IDENTITY_FILE_ENV) {
-        found.extend(read_identity_file(Path::new(&path))?);
+        sources.push(read_source(Path::new(&path))?);
     }
     let default = default_identity_path()?;
-    if found.is_empty() && default.exists() {
-        found.extend(read_identity_file(&default)?);
+    if sources.is_empty() && default.exists() {
+        sources.push(read_source(&default)?);
     }
-    if found.is_empty() {
+    if sources.is_empty() {
         return Err(anyhow::anyhow!("no identity found"))
             .hint("run `kseal keygen` to create one, or set KSEAL_IDENTITY");
+    }
+    Ok(sources)
+}
+
+fn read_source(path: &Path) -> anyhow::Result<IdentitySource> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read identity file {}", path.display()))?;
+    Ok(IdentitySource {
+        origin: path.display().to_string(),
+        text: zeroize::Zeroizing::new(text),
+    })
+}
+
+/// Every identity the user has, in discovery order (see [`identity_sources`]).
+pub fn discover(explicit: &[PathBuf]) -> anyhow::Result<Vec<DynIdentity>> {
+    let mut found = Vec::new();
+    for source in identity_sources(explicit)? {
+        let file = age::IdentityFile::from_buffer(source.text.as_bytes())
+            .with_context(|| format!("{}: not a valid identity", source.origin))?;
+        let identities = file
+            .into_identities()
+            .with_context(|| format!("{}: not a valid identity", source.origin))?;
+        found.extend(identities);
     }
     Ok(found)
 }
 
-fn read_identity_file(path: &Path) -> anyhow::Result<Vec<DynIdentity>> {
-    let file = age::IdentityFile::from_file(path.to_string_lossy().into_owned())
-        .with_context(|| format!("cannot read identity file {}", path.display()))?;
-    file.into_identities()
-        .with_context(|| format!("invalid identity file {}", path.display()))
-}
-
 /// The public keys of the user's own identities, for sealing a new store.
 pub fn own_recipients(explicit: &[PathBuf]) -> anyhow::Result<Vec<RecipientKey>> {
-    let _ = explicit;
-    todo!("keys::own_recipients")
+    // TODO: SSH identities contribute their `.pub` sibling once discovery
+    // knows them.
+    let mut keys: Vec<RecipientKey> = Vec::new();
+    for source in identity_sources(explicit)? {
+        for line in source.text.lines().map(str::trim) {
+            if !line.starts_with("AGE-SECRET-KEY-1") {
+                continue;
+            }
+            let identity = age::x25519::Identity::from_str(line)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", source.origin))?;
+            let key: RecipientKey = identity.to_public().to_string().parse()?;
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+    }
+    Ok(keys)
 }
