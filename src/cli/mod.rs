@@ -31,6 +31,7 @@ mod rotate;
 mod run;
 mod scan;
 mod set;
+mod store_args;
 
 /// Secrets for Kamal apps: sealed in git, handed to Kamal through the
 /// environment, kept out of config, logs and history.

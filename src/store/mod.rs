@@ -16,7 +16,26 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+
+use crate::hint::ResultExt;
 use crate::secret::SecretValue;
+
+pub mod aead;
+pub mod atomic;
+pub mod datakey;
+pub mod format;
+pub mod lock;
+pub mod mac;
+pub mod open;
+pub mod scope;
+
+pub use format::{
+    FORMAT_VERSION, FormatError, FormatErrorKind, Recipient, SealedFile, now_unix, validate_name,
+};
+pub use lock::StoreLock;
+pub use open::{Change, IfMissing, OpenStore, transact};
+pub use scope::validate_destination;
 
 /// The directory, relative to the app root, that holds sealed files.
 pub const STORE_DIR: &str = ".kamal/kseal";
@@ -43,8 +62,31 @@ pub struct EntryInfo {
 /// The root of the Kamal app: the nearest ancestor of `start` that holds
 /// `config/deploy.yml`, `.kamal/` or `.git`.
 pub fn app_root(start: &Path) -> anyhow::Result<PathBuf> {
-    let _ = start;
-    todo!("store::app_root")
+    let start = if start.is_absolute() {
+        start.to_owned()
+    } else {
+        std::env::current_dir()
+            .context("cannot read the current directory")?
+            .join(start)
+    };
+    // `components` drops `.` segments, so errors show a clean path.
+    let start: PathBuf = start.components().collect();
+    for dir in start.ancestors() {
+        let marks = [
+            dir.join("config").join("deploy.yml"),
+            dir.join(".kamal"),
+            dir.join(".git"),
+        ];
+        if marks.iter().any(|m| m.exists()) {
+            log::debug!("app root: {}", dir.display());
+            return Ok(dir.to_owned());
+        }
+    }
+    Err(anyhow::anyhow!(
+        "{} is not inside a Kamal app (no config/deploy.yml, .kamal/ or .git above it)",
+        start.display()
+    ))
+    .hint("run kseal in your app's folder, or pass -C DIR")
 }
 
 /// Every value the given identities can open for `destination` (None: the
@@ -56,6 +98,55 @@ pub fn open_values(
     destination: Option<&str>,
     identities: &[crate::keys::DynIdentity],
 ) -> anyhow::Result<Vec<(String, SecretValue)>> {
-    let _ = (root, destination, identities);
-    todo!("store::open_values")
+    let scope = Scope::from_destination(destination)?;
+    let mut values: Vec<(String, SecretValue)> = Vec::new();
+    for scope in [Scope::Shared, scope] {
+        let Some(store) = OpenStore::open_if_exists(root, &scope, identities)? else {
+            continue;
+        };
+        for (name, value) in store.values() {
+            values.retain(|(n, _)| n != name);
+            values.push((name.to_owned(), value.clone()));
+        }
+    }
+    Ok(values)
+}
+
+/// Every sealed file under the app root, with its scope, sorted by scope
+/// (shared, default, then destinations by name). Files whose name is not a
+/// valid scope's are skipped with a warning.
+pub fn sealed_files(root: &Path) -> anyhow::Result<Vec<(Scope, PathBuf)>> {
+    let dir = root.join(STORE_DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {STORE_DIR}")),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {STORE_DIR}"))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let scope = match name {
+            "secrets-common.sealed" => Scope::Shared,
+            "secrets.sealed" => Scope::Default,
+            _ => match name
+                .strip_prefix("secrets.")
+                .and_then(|n| n.strip_suffix(".sealed"))
+            {
+                Some(dest) if validate_destination(dest).is_ok() => {
+                    Scope::Destination(dest.to_owned())
+                }
+                _ => {
+                    if name.ends_with(".sealed") {
+                        log::warn!("ignoring {STORE_DIR}/{name}: not a valid sealed file name");
+                    }
+                    continue;
+                }
+            },
+        };
+        found.push((scope, entry.path()));
+    }
+    found.sort();
+    Ok(found)
 }
