@@ -66,8 +66,8 @@ mod tests {
 
     #[test]
     fn hint_is_found_under_later_context() {
-        let err = attach(anyhow::anyhow!("bad key"), "run `kseal keygen`")
-            .context("cannot open store");
+        let err =
+            attach(anyhow::anyhow!("bad key"), "run `kseal keygen`").context("cannot open store");
         assert_eq!(find(&err).map(Hint::text), Some("run `kseal keygen`"));
     }
 

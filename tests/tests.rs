@@ -2,4 +2,5 @@
 //! the library from outside. One binary keeps link time down; each area has
 //! its own module.
 
+mod check;
 mod util;

@@ -109,8 +109,8 @@ pub fn main() -> ExitCode {
 
     if let Some(dir) = &opts.global.chdir {
         if let Err(err) = std::env::set_current_dir(dir) {
-            let err = anyhow::Error::new(err)
-                .context(format!("cannot change to directory {:?}", dir));
+            let err =
+                anyhow::Error::new(err).context(format!("cannot change to directory {:?}", dir));
             return report(&err);
         }
     }

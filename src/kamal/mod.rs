@@ -2,3 +2,7 @@
 //! with source positions, `.kamal/secrets*` through dotenv rules plus Kamal's
 //! command substitution (never executed), and the env-file encoding Kamal
 //! uploads to hosts.
+
+pub mod dotenv;
+pub mod envfile;
+pub mod secrets_files;
