@@ -93,6 +93,8 @@ pub enum Command {
 }
 
 /// How a command that ran to completion ended.
+// `check`, `scan` and `run` construct the last two variants.
+#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Nothing to report: exit 0.
@@ -107,12 +109,11 @@ pub fn main() -> ExitCode {
     let opts = Opts::parse();
     logger::init(&opts.global);
 
-    if let Some(dir) = &opts.global.chdir {
-        if let Err(err) = std::env::set_current_dir(dir) {
-            let err =
-                anyhow::Error::new(err).context(format!("cannot change to directory {:?}", dir));
-            return report(&err);
-        }
+    if let Some(dir) = &opts.global.chdir
+        && let Err(err) = std::env::set_current_dir(dir)
+    {
+        let err = anyhow::Error::new(err).context(format!("cannot change to directory {:?}", dir));
+        return report(&err);
     }
 
     match dispatch(opts) {
