@@ -35,6 +35,18 @@ fn home_dir() -> anyhow::Result<PathBuf> {
     }
 }
 
+/// Discovery found no identity anywhere it looks.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no identity found (looked at -i, {IDENTITY_ENV}, {IDENTITY_FILE_ENV}, {} and \
+     ~/.ssh/id_ed25519, ~/.ssh/id_rsa)",
+    default.display()
+)]
+pub struct NoIdentity {
+    /// Where `kseal keygen` would create one.
+    pub default: PathBuf,
+}
+
 /// Where an identity's text came from, and the text itself.
 struct Source {
     /// A path or the name of the environment variable, for messages.
@@ -95,12 +107,8 @@ fn sources(explicit: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
     }
 
     if found.is_empty() {
-        return Err(anyhow::anyhow!(
-            "no identity found (looked at -i, {IDENTITY_ENV}, {IDENTITY_FILE_ENV}, {} and \
-             ~/.ssh/id_ed25519, ~/.ssh/id_rsa)",
-            default.display()
-        ))
-        .hint("run `kseal keygen` to create one, or set KSEAL_IDENTITY");
+        return Err(anyhow::Error::new(NoIdentity { default }))
+            .hint("run `kseal keygen` to create one, or set KSEAL_IDENTITY");
     }
     Ok(found)
 }

@@ -38,7 +38,7 @@ mod discover;
 mod generate;
 mod passphrase;
 
-pub use discover::{default_identity_path, discover, own_recipients};
+pub use discover::{NoIdentity, default_identity_path, discover, own_recipients};
 pub use generate::{GeneratedIdentity, generate};
 
 /// An identity as age uses it.
