@@ -42,8 +42,23 @@ fn ask(what: &str) -> anyhow::Result<SecretString> {
         .hint("in CI, hand kseal an identity without a passphrase through KSEAL_IDENTITY")
 }
 
-/// Decrypts a passphrase-protected age identity file to its text.
+/// Identity files already unlocked in this process, by origin, so one
+/// command asks for each passphrase once.
+static UNLOCKED: Mutex<Vec<(String, Zeroizing<String>)>> = Mutex::new(Vec::new());
+
+/// Decrypts a passphrase-protected age identity file to its text, asking
+/// for the passphrase the first time only.
 pub fn decrypt_identity_file(bytes: &[u8], origin: &str) -> anyhow::Result<Zeroizing<String>> {
+    let mut unlocked = UNLOCKED.lock().expect("no thread panics holding it");
+    if let Some((_, text)) = unlocked.iter().find(|(o, _)| o == origin) {
+        return Ok(text.clone());
+    }
+    let text = decrypt_asking(bytes, origin)?;
+    unlocked.push((origin.to_owned(), text.clone()));
+    Ok(text)
+}
+
+fn decrypt_asking(bytes: &[u8], origin: &str) -> anyhow::Result<Zeroizing<String>> {
     for attempt in 1..=ATTEMPTS {
         let reader = age::armor::ArmoredReader::new(bytes);
         let decryptor = age::Decryptor::new(reader)
