@@ -343,6 +343,15 @@ fn worked_example_opens_and_prints_what_the_doc_says() {
     recovery.succeed("unwrap", &sealed, &identity);
     let all = recovery.succeed("recover-all", &sealed, &identity);
     assert_eq!(String::from_utf8(all).unwrap(), expected);
+
+    // The figures that "Reading it by hand" gives.
+    let wrapped = std::fs::read(recovery.work.join("datakey.age")).unwrap();
+    assert_eq!(wrapped.len(), 399);
+    assert_eq!(recovery.data_key()[..4], [0x06, 0x7d, 0xea, 0xa3]);
+    let file = std::fs::read_to_string(&sealed).unwrap();
+    let body: usize = file.lines().take(8).map(|l| l.len() + 1).sum();
+    assert_eq!(body, 1237);
+    assert!(file.lines().nth(8).unwrap().starts_with("mac "));
     assert_eq!(
         recovery.succeed("verify-mac", &sealed, &identity),
         b"mac ok\n"
