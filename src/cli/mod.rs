@@ -33,6 +33,7 @@ mod scan;
 mod set;
 mod store_args;
 mod values;
+mod wire;
 
 /// Secrets for Kamal apps: sealed in git, handed to Kamal through the
 /// environment, kept out of config, logs and history.

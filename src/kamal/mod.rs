@@ -6,3 +6,4 @@
 pub mod dotenv;
 pub mod envfile;
 pub mod secrets_files;
+pub mod wiring;
