@@ -9,6 +9,7 @@
 //! the missing ones.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::str::FromStr;
@@ -316,15 +317,16 @@ fn ssh_ed25519_recipient_unwraps_with_stock_age() {
         b"mac ok\n"
     );
 
-    // The file is an ordinary kseal file.
-    let out =
-        succeed(
+    // The file is an ordinary kseal file, which kseal opens with either key.
+    for key in [&age_key, &ssh_key] {
+        let out = succeed(
             env.kseal()
                 .arg("-i")
-                .arg(&age_key)
+                .arg(key)
                 .args(["get", "DATABASE_URL", "--shared"]),
         );
-    assert_eq!(out.stdout, value);
+        assert_eq!(out.stdout, value, "{}", key.display());
+    }
 }
 
 #[test]
@@ -332,6 +334,8 @@ fn worked_example_opens_and_prints_what_the_doc_says() {
     let env = TestEnv::new();
     let identity = env.home().join("example-identity.txt");
     std::fs::write(&identity, doc_block("example-identity")).unwrap();
+    // kseal, like ssh, refuses an identity that others can read.
+    std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o600)).unwrap();
     env.write(
         ".kamal/kseal/secrets.production.sealed",
         doc_block("example-file"),
