@@ -22,9 +22,11 @@ use crate::util::TestEnv;
 
 const FORMAT_DOC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/format.md");
 
-/// Values that a careless recovery would mangle: a trailing newline, UTF-8
-/// beyond ASCII, shell metacharacters, quotes, an empty value.
+/// Values that a careless recovery would mangle: bytes that are not UTF-8,
+/// a trailing newline, UTF-8 beyond ASCII, shell metacharacters, quotes, an
+/// empty value.
 const VALUES: &[(&str, &[u8])] = &[
+    ("BINARY", b"\xff\xfe\x01 raw \x7f\xc3"),
     (
         "CERT",
         b"-----BEGIN KEY-----\nMIIB line two\n-----END KEY-----\n",
