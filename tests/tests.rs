@@ -4,4 +4,5 @@
 
 mod check;
 mod cli;
+mod interop;
 mod util;
