@@ -156,7 +156,8 @@ fn identity_sources(explicit: &[PathBuf]) -> anyhow::Result<Vec<IdentitySource>>
 
 fn read_source(path: &Path) -> anyhow::Result<IdentitySource> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read identity file {}", path.display()))?;
+        .with_context(|| format!("cannot read identity file {}", path.display()))
+        .hint("check the path given with -i or KSEAL_IDENTITY_FILE; `kseal keygen` creates one")?;
     Ok(IdentitySource {
         origin: path.display().to_string(),
         text: zeroize::Zeroizing::new(text),
@@ -167,11 +168,15 @@ fn read_source(path: &Path) -> anyhow::Result<IdentitySource> {
 pub fn discover(explicit: &[PathBuf]) -> anyhow::Result<Vec<DynIdentity>> {
     let mut found = Vec::new();
     for source in identity_sources(explicit)? {
+        const HINT: &str = "an identity file holds age secret keys (`AGE-SECRET-KEY-1…`), \
+                            as `kseal keygen` and `age-keygen` write them";
         let file = age::IdentityFile::from_buffer(source.text.as_bytes())
-            .with_context(|| format!("{}: not a valid identity", source.origin))?;
+            .with_context(|| format!("{}: not a valid identity", source.origin))
+            .hint(HINT)?;
         let identities = file
             .into_identities()
-            .with_context(|| format!("{}: not a valid identity", source.origin))?;
+            .with_context(|| format!("{}: not a valid identity", source.origin))
+            .hint(HINT)?;
         found.extend(identities);
     }
     Ok(found)
