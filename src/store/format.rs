@@ -99,6 +99,8 @@ pub struct SealedFile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FormatErrorKind {
+    #[error("the line ends in CR LF; sealed files use LF line ends only")]
+    CrLineEnd,
     #[error("duplicate secret {0:?}")]
     DuplicateName(String),
     #[error("the file is empty")]
@@ -171,6 +173,12 @@ impl FormatError {
             FormatErrorKind::UnsupportedVersion(_) => {
                 "the file was written by a different kseal version; upgrade kseal".to_owned()
             }
+            // git's core.autocrlf (or an editor) converted the file.
+            FormatErrorKind::CrLineEnd => format!(
+                "add `{}/*.sealed -text` to .gitattributes so git keeps the file as kseal \
+                 wrote it, then restore it (`git checkout -- {display_path}`)",
+                super::STORE_DIR
+            ),
             _ => format!(
                 "sealed files are written by kseal only; restore this one from git \
                  (`git checkout -- {display_path}`) or a backup"
@@ -625,6 +633,11 @@ impl<'a> Lines<'a> {
         if end > LINE_MAX_BYTES {
             return err(self.number, FormatErrorKind::LineTooLong);
         }
+        // No valid line ends in CR, and taking it for part of the line
+        // would give misleading errors (a version "1\r").
+        if rest[..end].ends_with('\r') {
+            return err(self.number, FormatErrorKind::CrLineEnd);
+        }
         self.offset += end + 1;
         Ok(Some((self.number, &rest[..end])))
     }
@@ -675,6 +688,13 @@ mod tests {
         assert_eq!((e.line, e.kind), (2, FormatErrorKind::NotUtf8));
         let e = SealedFile::parse(b"hello\n").unwrap_err();
         assert_eq!(e.kind, FormatErrorKind::NotSealedFile);
+    }
+
+    #[test]
+    fn crlf_line_ends_are_named_as_such() {
+        let e = SealedFile::parse(b"kseal-store 1\r\nscope default\r\n").unwrap_err();
+        assert_eq!((e.line, e.kind.clone()), (1, FormatErrorKind::CrLineEnd));
+        assert!(e.hint("f.sealed").contains(".gitattributes"));
     }
 
     fn chain(e: &anyhow::Error) -> Vec<String> {
