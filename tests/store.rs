@@ -1007,3 +1007,303 @@ fn concurrent_writers_lose_no_update() {
         names.len()
     );
 }
+
+// ---------------------------------------------------------------------------
+// 6. Bad input
+
+/// What a refused command must look like: exit 2, nothing on stdout, an
+/// error naming `file` (at `:LINE:` when `line` is given), a hint line, no
+/// panic.
+fn assert_refused(out: &Output, what: &str, file: Option<&str>, line: Option<usize>) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
+    assert!(out.stdout.is_empty(), "{what}: output on stdout");
+    assert!(!stderr.contains("panicked"), "{what}: {stderr}");
+    assert!(has_hint(&stderr), "{what}: no hint line: {stderr}");
+    if let Some(file) = file {
+        assert!(stderr.contains(file), "{what}: {file} not named: {stderr}");
+    }
+    if let Some(line) = line {
+        assert_eq!(
+            located_line(&stderr, file.unwrap()),
+            Some(line),
+            "{what}: {stderr}"
+        );
+    }
+}
+
+/// Runs `get`, `list` and `set` against the store as it is, checks that
+/// each is refused without changing any file under `.kamal/`, and returns
+/// the error `get` printed.
+fn assert_all_refuse(
+    store: &StoreEnv,
+    what: &str,
+    dest: &str,
+    file: Option<&str>,
+    line: Option<usize>,
+) -> String {
+    let before = snapshot(&store.app().join(".kamal"));
+    let mut first_error = String::new();
+    for args in [
+        ["get", "ALPHA", "-d", dest],
+        ["list", "-d", dest, "--json"],
+        ["set", "ALPHA", "-d", dest],
+    ] {
+        let mut cmd = store.kseal();
+        cmd.args(args);
+        let out = output_with_stdin(cmd, b"new value\n");
+        assert_refused(&out, &format!("{what} ({})", args[0]), file, line);
+        if first_error.is_empty() {
+            first_error = String::from_utf8_lossy(&out.stderr).into_owned();
+        }
+        assert!(
+            snapshot(&store.app().join(".kamal")) == before,
+            "{what} ({}): a file under .kamal changed",
+            args[0]
+        );
+    }
+    println!("bad input: {what}: {}", first_error.replace('\n', " | "));
+    first_error
+}
+
+/// A valid production file (ALPHA, BRAVO, CHARLIE) and a staging file.
+fn bad_input_store() -> (StoreEnv, Vec<u8>) {
+    let store = StoreEnv::new();
+    for name in ["ALPHA", "BRAVO", "CHARLIE"] {
+        store.set_ok(name, DEST, format!("{name} value").as_bytes());
+    }
+    store.set_ok("ALPHA", "staging", b"staging value");
+    let good = std::fs::read(store.app().join(PROD_FILE)).unwrap();
+    (store, good)
+}
+
+/// A malformed sealed file: what is wrong, its bytes, the line the error
+/// must name (None where the problem is the whole file) and a piece of the
+/// message.
+struct Malformed {
+    what: &'static str,
+    bytes: Vec<u8>,
+    line: Option<usize>,
+    says: &'static str,
+}
+
+fn malformed_files(good: &[u8], staging: &[u8]) -> Vec<Malformed> {
+    let lines = lines_of(good);
+    // Indices are 0-based, line numbers 1-based.
+    let alpha = secret_line(&lines, "ALPHA");
+    let bravo = secret_line(&lines, "BRAVO");
+    let charlie = secret_line(&lines, "CHARLIE");
+    let mac = lines.len() - 1;
+    let with = |i: usize, line: &[u8]| {
+        let mut l = lines.clone();
+        l[i] = line.to_vec();
+        l.concat()
+    };
+    let case = |what, bytes, line, says| Malformed {
+        what,
+        bytes,
+        line,
+        says,
+    };
+
+    let mut bad_base64 = lines[alpha].clone();
+    let value_at = bad_base64.iter().rposition(|&b| b == b' ').unwrap() + 1;
+    bad_base64[value_at + 2] = b'*';
+    let mut not_utf8 = lines[charlie].clone();
+    not_utf8[9] = 0xff;
+    let mut duplicate = lines.clone();
+    duplicate.insert(alpha + 1, lines[alpha].clone());
+    let mut swapped = lines.clone();
+    swapped.swap(alpha, bravo);
+    let mut long = lines.clone();
+    let huge = format!(
+        "secret DELTA 2026-01-01T00:00:00Z 2026-01-01T00:00:00Z {}\n",
+        "A".repeat(10 * 1024 * 1024)
+    );
+    long.insert(mac, huge.into_bytes());
+    let mut trailing = lines.clone();
+    trailing.push(b"secret ZULU after the mac\n".to_vec());
+    let crlf: Vec<u8> = lines
+        .iter()
+        .flat_map(|l| [&l[..l.len() - 1], b"\r\n"].concat())
+        .collect();
+    let cut = lines[..bravo].concat().len() + lines[bravo].len() / 2;
+
+    vec![
+        case(
+            "wrong version",
+            with(0, b"kseal-store 2\n"),
+            Some(1),
+            "unsupported format version",
+        ),
+        case(
+            "bad base64 in a value",
+            with(alpha, &bad_base64),
+            Some(alpha + 1),
+            "invalid base64",
+        ),
+        case(
+            "truncated in a line",
+            good[..cut].to_vec(),
+            Some(bravo + 1),
+            "truncated",
+        ),
+        case(
+            "truncated before the mac line",
+            lines[..mac].concat(),
+            Some(mac + 1),
+            "truncated",
+        ),
+        case(
+            "non-UTF-8",
+            with(charlie, &not_utf8),
+            Some(charlie + 1),
+            "not valid UTF-8",
+        ),
+        case(
+            "duplicate names",
+            duplicate.concat(),
+            Some(alpha + 2),
+            "duplicate secret",
+        ),
+        case(
+            "names out of order",
+            swapped.concat(),
+            Some(bravo + 1),
+            "out of order",
+        ),
+        case("10 MB line", long.concat(), Some(mac + 1), "line is longer"),
+        case("empty file", Vec::new(), None, "the file is empty"),
+        case(
+            "wrong scope line (copied from staging)",
+            staging.to_vec(),
+            Some(2),
+            "holds the secrets of the destination \"staging\"",
+        ),
+        case(
+            "garbage recipient",
+            with(2, b"recipient age1garbage me@laptop\n"),
+            Some(3),
+            "invalid recipient",
+        ),
+        case(
+            "recipient that is not a key",
+            with(2, b"recipient hello\n"),
+            Some(3),
+            "invalid recipient",
+        ),
+        case(
+            "line after the mac line",
+            trailing.concat(),
+            Some(mac + 2),
+            "after the mac line",
+        ),
+        case(
+            "unknown line kind",
+            with(alpha, b"hello world\n"),
+            Some(alpha + 1),
+            "unknown line kind",
+        ),
+        case("CRLF line ends", crlf, Some(1), "CR LF"),
+    ]
+}
+
+#[test]
+fn malformed_stores_are_refused_with_file_line_and_hint() {
+    let (store, good) = bad_input_store();
+    let staging = std::fs::read(store.app().join(STAGING_FILE)).unwrap();
+    let target = store.app().join(PROD_FILE);
+    let cases = malformed_files(&good, &staging);
+    for case in &cases {
+        std::fs::write(&target, &case.bytes).unwrap();
+        let error = assert_all_refuse(&store, case.what, DEST, Some(PROD_FILE), case.line);
+        assert!(error.contains(case.says), "{}: {error}", case.what);
+    }
+    println!(
+        "bad input: {} malformed store files x get/list/set = {} refusals, \
+         each exit 2 with file, line and hint, no file changed",
+        cases.len(),
+        cases.len() * 3
+    );
+}
+
+#[test]
+fn bad_identities_and_destinations_are_refused() {
+    let (store, _) = bad_input_store();
+    let home = store.env.home();
+    let garbage = home.join("garbage.txt");
+    std::fs::write(&garbage, "this is not a key\n").unwrap();
+    let almost = home.join("almost.txt");
+    std::fs::write(&almost, "AGE-SECRET-KEY-1GARBAGE\n").unwrap();
+    let stranger = home.join("stranger.txt");
+    write_identity(&stranger);
+    let missing = home.join("missing.txt");
+
+    let mut runs = 0;
+    // `list` needs no identity, so only `get` and `set` are asked.
+    for (what, path) in [
+        ("garbage identity file", &garbage),
+        ("broken secret key", &almost),
+        ("missing -i file", &missing),
+        ("identity that is no recipient", &stranger),
+    ] {
+        let path_text = path.to_str().unwrap();
+        let before = snapshot(&store.app().join(".kamal"));
+        for args in [
+            vec!["-i", path_text, "get", "ALPHA", "-d", DEST],
+            vec!["-i", path_text, "set", "ALPHA", "-d", DEST],
+        ] {
+            let mut cmd = store.kseal();
+            cmd.args(&args);
+            let out = output_with_stdin(cmd, b"new value");
+            let file = if path == &stranger {
+                PROD_FILE
+            } else {
+                path_text
+            };
+            assert_refused(&out, &format!("{what} {args:?}"), Some(file), None);
+            runs += 1;
+        }
+        assert!(snapshot(&store.app().join(".kamal")) == before, "{what}");
+    }
+    // The same through KSEAL_IDENTITY_FILE.
+    let out = store
+        .kseal()
+        .env("KSEAL_IDENTITY_FILE", &missing)
+        .args(["get", "ALPHA", "-d", DEST])
+        .output()
+        .unwrap();
+    assert_refused(
+        &out,
+        "missing KSEAL_IDENTITY_FILE",
+        Some(missing.to_str().unwrap()),
+        None,
+    );
+    runs += 1;
+
+    for dest in ["../x", "a/b", "", "..", "x y", "-"] {
+        let error = assert_all_refuse(&store, &format!("destination {dest:?}"), dest, None, None);
+        assert!(error.contains("destination name"), "{error}");
+        runs += 3;
+    }
+    println!("bad input: {runs} refusals for bad identities and destination names");
+}
+
+#[test]
+fn an_unreadable_store_file_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let (store, _) = bad_input_store();
+    let target = store.app().join(PROD_FILE);
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root (and anyone with CAP_DAC_OVERRIDE) reads a mode-000 file anyway;
+    // then there is nothing to test.
+    if std::fs::read(&target).is_ok() {
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        println!("bad input: unreadable store file SKIPPED: this user reads mode-000 files (root)");
+        return;
+    }
+    let error = assert_all_refuse(&store, "unreadable file", DEST, Some(PROD_FILE), None);
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(error.contains("cannot read"), "{error}");
+}
