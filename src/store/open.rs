@@ -178,11 +178,12 @@ impl OpenStore {
             let SealedEntry { info, sealed, line } = entry;
             let Some(value) = aead::open(&key, &file.scope, &info.name, &sealed) else {
                 // The MAC held, so only a faulty writer gets here.
-                bail!(
+                let e = anyhow::anyhow!(
                     "{display}:{line}: the value of {:?} does not decrypt although the \
                      file's MAC is valid",
                     info.name
                 );
+                return Err(hint::attach(e, restore_hint(display)));
             };
             entries.insert(
                 info.name,
