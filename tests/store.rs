@@ -15,7 +15,7 @@ use std::time::Instant;
 use kseal::keys::{DynIdentity, RecipientKey};
 use kseal::secret::SecretValue;
 use kseal::store::format::{format_time, parse_time};
-use kseal::store::{IfMissing, OpenStore, Recipient, Scope, StoreLock, transact};
+use kseal::store::{IfMissing, OpenStore, Recipient, Scope, SealedFile, StoreLock, transact};
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
@@ -187,38 +187,74 @@ fn scope_strategy() -> impl Strategy<Value = Scope> {
     ]
 }
 
-proptest! {
-    // Each case creates a store (one age wrap) and writes it with two
-    // fsyncs: 64 cases cover every value shape many times over in about a
-    // second of the debug build.
-    #![proptest_config(ProptestConfig::with_cases(64))]
+/// Seals the values with [`transact`] into a fresh store and opens them
+/// again with [`OpenStore::open`].
+fn seal_and_open(scope: &Scope, values: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let me = age::x25519::Identity::generate();
+    let key = RecipientKey::from_str(&me.to_public().to_string()).unwrap();
+    let ids: Vec<DynIdentity> = vec![Box::new(me)];
+    let recipients = || Ok(vec![Recipient::new(key.clone(), "me")]);
 
-    #[test]
-    fn any_names_and_values_survive_seal_and_open(
-        scope in scope_strategy(),
-        values in prop::collection::btree_map("[A-Za-z0-9_.]{1,40}", value_strategy(), 0..8),
-    ) {
-        let dir = tempfile::tempdir().unwrap();
-        let me = age::x25519::Identity::generate();
-        let key = RecipientKey::from_str(&me.to_public().to_string()).unwrap();
-        let ids: Vec<DynIdentity> = vec![Box::new(me)];
-        let recipients = || Ok(vec![Recipient::new(key.clone(), "me")]);
-
-        transact(dir.path(), &scope, &ids, IfMissing::Create(&recipients), |store| {
-            for (name, value) in &values {
+    transact(
+        dir.path(),
+        scope,
+        &ids,
+        IfMissing::Create(&recipients),
+        |store| {
+            for (name, value) in values {
                 store.set(name, SecretValue::new(value.clone()))?;
             }
             Ok(())
+        },
+    )
+    .unwrap();
+
+    let store = OpenStore::open(dir.path(), scope, &ids).unwrap();
+    store
+        .values()
+        .map(|(n, v)| (n.to_owned(), v.expose().to_vec()))
+        .collect()
+}
+
+#[test]
+fn any_names_and_values_survive_seal_and_open() {
+    use std::cell::Cell;
+
+    use proptest::test_runner::{Config, TestRunner};
+
+    // Each case creates a store (one age wrap) and writes it with two
+    // fsyncs: 64 cases cover every value shape many times over in about a
+    // second of the debug build. A failing case is saved under
+    // proptest-regressions/ and replayed first on the next run.
+    let config = Config {
+        cases: 64,
+        source_file: Some(file!()),
+        ..Config::default()
+    };
+    let strategy = (
+        scope_strategy(),
+        prop::collection::btree_map("[A-Za-z0-9_.]{1,40}", value_strategy(), 0..8),
+    );
+    let (cases, values, bytes, big) = (Cell::new(0), Cell::new(0), Cell::new(0), Cell::new(0));
+    TestRunner::new(config)
+        .run(&strategy, |(scope, sealed)| {
+            cases.set(cases.get() + 1);
+            values.set(values.get() + sealed.len());
+            bytes.set(bytes.get() + sealed.values().map(Vec::len).sum::<usize>());
+            big.set(big.get() + sealed.values().filter(|v| v.len() == 64 * 1024).count());
+            prop_assert_eq!(seal_and_open(&scope, &sealed), sealed);
+            Ok(())
         })
         .unwrap();
-
-        let store = OpenStore::open(dir.path(), &scope, &ids).unwrap();
-        let opened: BTreeMap<String, Vec<u8>> = store
-            .values()
-            .map(|(n, v)| (n.to_owned(), v.expose().to_vec()))
-            .collect();
-        prop_assert_eq!(opened, values);
-    }
+    println!(
+        "round trip (library): {} cases, {} values, {} of them 64 KiB, {} bytes, \
+         all byte-exact",
+        cases.get(),
+        values.get(),
+        big.get(),
+        bytes.get()
+    );
 }
 
 /// Values that break naive quoting, line-based formats and C strings.
@@ -320,6 +356,9 @@ const MUTATIONS: [Mutation; 11] = [
 ];
 
 const TAMPER_TOTAL: usize = 10_000;
+/// The value two secrets of the production file were changed to; the others
+/// hold `<destination>-value-<n>`.
+const ROTATED: &str = "rotated-after-a-leak";
 const TAMPER_NAMES: [&str; 5] = [
     "API_TOKEN",
     "DATABASE_URL",
@@ -514,8 +553,8 @@ fn tamper_base() -> (StoreEnv, TamperBase) {
         if dest == DEST {
             before = Some(std::fs::read(file.path()).unwrap());
             for name in ["DATABASE_URL", "SMTP_PASSWORD"] {
-                file.set_at(name, SecretValue::new(b"rotated".to_vec()), 1_764_900_000)
-                    .unwrap();
+                let value = SecretValue::new(ROTATED.as_bytes().to_vec());
+                file.set_at(name, value, 1_764_900_000).unwrap();
             }
             file.write(&lock).unwrap();
         }
@@ -587,6 +626,9 @@ fn rejection_problem(out: &Output, mutant: &Mutant) -> Option<String> {
     if stderr.contains("panicked") {
         return Some("panic".to_owned());
     }
+    if stderr.contains("-value-") || stderr.contains(ROTATED) {
+        return Some("a value in the error".to_owned());
+    }
     if !stderr.contains(PROD_FILE) {
         return Some("the error does not name the file".to_owned());
     }
@@ -645,7 +687,8 @@ fn every_mutation_of_a_sealed_file_is_rejected() {
     // Two workers, each with its own copy of the app, share the mutants.
     const WORKERS: usize = 2;
     let started = Instant::now();
-    let results: Vec<(Vec<String>, BTreeMap<String, usize>)> = std::thread::scope(|s| {
+    type WorkerResult = (Vec<(usize, String)>, BTreeMap<String, usize>);
+    let results: Vec<WorkerResult> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..WORKERS)
             .map(|w| {
                 let mutants = &mutants;
@@ -670,10 +713,17 @@ fn every_mutation_of_a_sealed_file_is_rejected() {
                             .expect("kseal runs");
                         let stderr = String::from_utf8_lossy(&out.stderr);
                         *shapes.entry(error_shape(&stderr)).or_insert(0) += 1;
-                        if let Some(problem) = rejection_problem(&out, mutant) {
-                            failures.push(format!(
-                                "#{i} {:?} ({}): {problem}; stderr: {stderr}",
-                                mutant.kind, mutant.what
+                        let mut problem = rejection_problem(&out, mutant);
+                        if std::fs::read(&target).unwrap() != mutant.bytes {
+                            problem = Some("the file was changed".to_owned());
+                        }
+                        if let Some(problem) = problem {
+                            failures.push((
+                                i,
+                                format!(
+                                    "#{i} {:?} ({}): {problem}; stderr: {stderr}",
+                                    mutant.kind, mutant.what
+                                ),
                             ));
                         }
                     }
@@ -714,11 +764,27 @@ fn every_mutation_of_a_sealed_file_is_rejected() {
     for (shape, n) in by_count {
         println!("tamper: {n:5} x {shape}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} mutated files were not rejected as promised; first ones:\n{}",
+    if failures.is_empty() {
+        return;
+    }
+
+    // Keep what it takes to replay a failure by hand: the base files, the
+    // identity (a throwaway test key) and each failing mutant.
+    failures.sort();
+    let kept = std::env::temp_dir().join(format!("kseal-tamper-{seed}"));
+    std::fs::create_dir_all(&kept).unwrap();
+    std::fs::write(kept.join("production.sealed"), &base.production).unwrap();
+    std::fs::write(kept.join("staging.sealed"), &base.staging).unwrap();
+    std::fs::copy(&base_env.identity, kept.join("identity.txt")).unwrap();
+    for (i, _) in &failures {
+        std::fs::write(kept.join(format!("mutant-{i}.sealed")), &mutants[*i].bytes).unwrap();
+    }
+    let shown: Vec<&str> = failures.iter().take(10).map(|(_, f)| f.as_str()).collect();
+    panic!(
+        "{} mutated files were not rejected as promised (files kept in {}); first ones:\n{}",
         failures.len(),
-        failures[..failures.len().min(10)].join("\n")
+        kept.display(),
+        shown.join("\n")
     );
 }
 
@@ -852,7 +918,8 @@ fn a_killed_writer_leaves_the_old_or_the_new_value() {
     took.sort();
     let window = took[1] + took[1] / 5;
 
-    let (mut old, mut new, mut finished, mut temps_seen) = (0, 0, 0, 0);
+    let (mut old, mut new, mut finished) = (0, 0, 0);
+    let (mut temps_seen, mut complete_temps) = (0, 0);
     for run in 3..3 + CRASH_RUNS {
         let len = match rng.gen_range(0..3) {
             0 => rng.gen_range(40..200),
@@ -896,12 +963,18 @@ fn a_killed_writer_leaves_the_old_or_the_new_value() {
                 "{} holds plaintext",
                 temp.display()
             );
+            // The writer writes the whole sealed file at once; a kill can
+            // leave any prefix of it, and a complete one must parse.
             let header = b"kseal-store 1\n";
             assert!(
                 bytes.starts_with(header) || header.starts_with(&bytes),
                 "{} holds something other than a sealed file",
                 temp.display()
             );
+            if bytes.ends_with(b"\n") && contains(&bytes, b"\nmac ") {
+                SealedFile::parse(&bytes).unwrap();
+                complete_temps += 1;
+            }
         }
 
         let out = store.get(NAME, DEST);
@@ -938,7 +1011,8 @@ fn a_killed_writer_leaves_the_old_or_the_new_value() {
     println!(
         "crash: {CRASH_RUNS} kills with delays 0..{window:?}: {old} ended with the old value, \
          {new} with the new one ({finished} writers finished before the kill); \
-         {temps_seen} temporary files seen after a kill, none with plaintext"
+         {temps_seen} temporary files seen after a kill ({complete_temps} complete), \
+         none with plaintext"
     );
 }
 
