@@ -34,6 +34,8 @@ const STORE_DIR: &str = ".kamal/kseal";
 struct StoreEnv {
     env: TestEnv,
     identity: PathBuf,
+    /// The identity's public key.
+    public: String,
 }
 
 impl StoreEnv {
@@ -42,8 +44,12 @@ impl StoreEnv {
         // `.kamal/` marks the app root, as it does after `kamal init`.
         std::fs::create_dir_all(env.app().join(".kamal")).unwrap();
         let identity = env.home().join("identity.txt");
-        write_identity(&identity);
-        StoreEnv { env, identity }
+        let public = write_identity(&identity);
+        StoreEnv {
+            env,
+            identity,
+            public,
+        }
     }
 
     fn app(&self) -> PathBuf {
@@ -325,7 +331,17 @@ fn nasty_values_round_trip_through_set_and_get() {
 // ---------------------------------------------------------------------------
 // 2. Tamper
 
-/// The mutations applied to a sealed file. Each makes a real change.
+/// The mutations applied to a sealed file. Each makes a real change: a draw
+/// that leaves the bytes as they were (two equal lines swapped, a value put
+/// back on its own line, a label or timestamp redrawn equal) is drawn again
+/// and counted.
+///
+/// One change is left out on purpose: replacing the whole file with an
+/// earlier version of itself. That file is valid, as it was when committed;
+/// telling it from the current one needs state outside the file (git
+/// history today, the audit chain bound into the MAC later). A stale line
+/// inside the current file ([`Mutation::StaleLine`]) is in, and a whole file
+/// copied to another destination is in the bad-input test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Mutation {
     ByteFlip,
@@ -518,17 +534,7 @@ fn mutate(base: &TamperBase, kind: Mutation, rng: &mut StdRng) -> Option<(String
 fn tamper_base() -> (StoreEnv, TamperBase) {
     let store = StoreEnv::new();
     let root = store.app();
-    let me = RecipientKey::from_str(
-        &std::fs::read_to_string(&store.identity)
-            .map(|t| {
-                age::x25519::Identity::from_str(t.trim())
-                    .unwrap()
-                    .to_public()
-                    .to_string()
-            })
-            .unwrap(),
-    )
-    .unwrap();
+    let me = RecipientKey::from_str(&store.public).unwrap();
     let teammate = age::x25519::Identity::generate().to_public().to_string();
     let recipients = vec![
         Recipient::new(me, "me@laptop"),
