@@ -227,15 +227,18 @@ fn seal_and_open(scope: &Scope, values: &BTreeMap<String, Vec<u8>>) -> BTreeMap<
 fn any_names_and_values_survive_seal_and_open() {
     use std::cell::Cell;
 
-    use proptest::test_runner::{Config, TestRunner};
+    use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 
     // Each case creates a store (one age wrap) and writes it with two
     // fsyncs: 64 cases cover every value shape many times over in about a
-    // second of the debug build. A failing case is saved under
-    // proptest-regressions/ and replayed first on the next run.
+    // second of the debug build. A failing case is saved beside this file
+    // (store.proptest-regressions) and replayed first on the next run.
     let config = Config {
         cases: 64,
         source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
         ..Config::default()
     };
     let strategy = (
