@@ -5,4 +5,5 @@
 mod check;
 mod cli;
 mod interop;
+mod store;
 mod util;

@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 /// A scratch directory that is a Kamal app root, with its own HOME and
 /// XDG_CONFIG_HOME so tests never touch the real user's keys.
@@ -54,4 +55,45 @@ impl TestEnv {
     pub fn read(&self, rel: impl AsRef<Path>) -> Vec<u8> {
         std::fs::read(self.app().join(rel)).unwrap()
     }
+}
+
+/// Generates an age X25519 identity, writes it to `path` with mode 0600 as
+/// `age-keygen` would, and returns its public key (`age1…`).
+#[allow(dead_code)]
+pub fn write_identity(path: &Path) -> String {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    use age::secrecy::ExposeSecret;
+
+    let identity = age::x25519::Identity::generate();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .expect("the identity file is new");
+    writeln!(file, "{}", identity.to_string().expose_secret()).unwrap();
+    identity.to_public().to_string()
+}
+
+/// Runs `cmd` to completion with `stdin` as its standard input, capturing
+/// stdout and stderr. The input is fed from another thread, so a child that
+/// exits without reading it all cannot block the test.
+#[allow(dead_code)]
+pub fn output_with_stdin(mut cmd: Command, stdin: &[u8]) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the command starts");
+    let mut pipe = child.stdin.take().expect("stdin is piped");
+    let input = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        // A child that fails early closes its stdin; that is its business.
+        let _ = pipe.write_all(&input);
+    });
+    let output = child
+        .wait_with_output()
+        .expect("the command can be waited for");
+    feeder.join().expect("the stdin feeder does not panic");
+    output
 }

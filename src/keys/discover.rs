@@ -116,8 +116,9 @@ fn sources(explicit: &[PathBuf]) -> anyhow::Result<Vec<Source>> {
 /// Reads an identity file, refusing one that group or others can access.
 fn read_file(path: &Path, implicit: bool) -> anyhow::Result<Source> {
     let display = path.display();
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("cannot read identity file {display}"))?;
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read identity file {display}"))
+        .hint("check the path given with -i or KSEAL_IDENTITY_FILE; `kseal keygen` creates one")?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(anyhow::anyhow!(

@@ -60,8 +60,14 @@ impl DataKey {
 
     /// Decrypts a wrapped key with the first identity that matches.
     pub fn unwrap(wrapped: &[u8], identities: &[DynIdentity]) -> anyhow::Result<DataKey> {
-        let decryptor =
-            age::Decryptor::new(wrapped).context("the wrapped data key is not an age file")?;
+        let decryptor = age::Decryptor::new(wrapped).map_err(|e| {
+            // Some of age's parse errors run on with a second line that
+            // suggests upgrading age; here the bytes are kseal's own, so
+            // only the first line says something true.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            anyhow::anyhow!("the wrapped data key is not an age file: {first}")
+        })?;
         let reader = decryptor.decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity));
         let mut reader = match reader {
             Ok(reader) => reader,

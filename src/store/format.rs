@@ -87,6 +87,8 @@ pub struct SealedFile {
     pub(super) extensions: Vec<Extension>,
     pub(super) entries: Vec<SealedEntry>,
     pub(super) mac: Vec<u8>,
+    /// Line number of the `datakey` line.
+    pub(super) datakey_line: usize,
     /// Line number of the `mac` line.
     pub(super) mac_line: usize,
     /// The exact bytes the MAC covers.
@@ -97,6 +99,8 @@ pub struct SealedFile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum FormatErrorKind {
+    #[error("the line ends in CR LF; sealed files use LF line ends only")]
+    CrLineEnd,
     #[error("duplicate secret {0:?}")]
     DuplicateName(String),
     #[error("the file is empty")]
@@ -169,6 +173,12 @@ impl FormatError {
             FormatErrorKind::UnsupportedVersion(_) => {
                 "the file was written by a different kseal version; upgrade kseal".to_owned()
             }
+            // git's core.autocrlf (or an editor) converted the file.
+            FormatErrorKind::CrLineEnd => format!(
+                "add `{}/*.sealed -text` to .gitattributes so git keeps the file as kseal \
+                 wrote it, then restore it (`git checkout -- {display_path}`)",
+                super::STORE_DIR
+            ),
             _ => format!(
                 "sealed files are written by kseal only; restore this one from git \
                  (`git checkout -- {display_path}`) or a backup"
@@ -228,7 +238,7 @@ impl SealedFile {
             .and_then(|token| {
                 Scope::from_token(token).map_err(|e| FormatError {
                     line: n,
-                    kind: FormatErrorKind::InvalidScope(format!("{e:#}")),
+                    kind: FormatErrorKind::InvalidScope(chain_text(&e)),
                 })
             })?;
 
@@ -249,6 +259,7 @@ impl SealedFile {
             return err(n, FormatErrorKind::NoRecipient);
         }
 
+        let datakey_line = n;
         let wrapped_key = match line.strip_prefix("datakey ") {
             Some(data) => decode(n, data, "datakey")?,
             None => return err(n, FormatErrorKind::Expected("a `datakey` line")),
@@ -292,6 +303,7 @@ impl SealedFile {
                         extensions,
                         entries,
                         mac,
+                        datakey_line,
                         mac_line: n,
                         body: bytes[..body_end].to_vec(),
                     });
@@ -304,7 +316,11 @@ impl SealedFile {
     /// Reads and parses the file at `path`. Errors name the file (as
     /// `display`) and line, with a hint.
     pub fn read_path(path: &Path, display: &str) -> anyhow::Result<SealedFile> {
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {display}"))?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read {display}"))
+            .map_err(|e| {
+                hint::attach(e, format!("check that you can read it: `ls -l {display}`"))
+            })?;
         SealedFile::parse(&bytes).map_err(|e| located(e, display))
     }
 
@@ -316,7 +332,13 @@ impl SealedFile {
         let display = scope.relative_path().display().to_string();
         match std::fs::symlink_metadata(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {display}")),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read {display}"))
+                    .map_err(|e| {
+                        hint::attach(e, format!("check that you can read it: `ls -l {display}`"))
+                    });
+            }
             Ok(_) => {}
         }
         let file = SealedFile::read_path(&path, &display)?;
@@ -379,15 +401,28 @@ impl SealedFile {
 }
 
 /// Turns a parse error into an `anyhow` error naming `display:line`, with a
-/// hint.
+/// hint. The error kind stays in the chain for callers that downcast to
+/// [`FormatErrorKind`]; the location is the context above it, so the chain
+/// reads `display:line: kind` once.
 pub fn located(e: FormatError, display: &str) -> anyhow::Error {
     let hint = e.hint(display);
-    let message = if e.line > 0 {
-        format!("{display}:{}: {}", e.line, e.kind)
+    let location = if e.line > 0 {
+        format!("{display}:{}", e.line)
     } else {
-        format!("{display}: {}", e.kind)
+        display.to_owned()
     };
-    hint::attach(anyhow::Error::new(e).context(message), hint)
+    hint::attach(anyhow::Error::new(e.kind).context(location), hint)
+}
+
+/// The messages of an error chain joined with ": ", without the empty links
+/// a [`hint::Hint`] leaves, for embedding in another message.
+fn chain_text(e: &anyhow::Error) -> String {
+    let parts: Vec<String> = e
+        .chain()
+        .map(|cause| cause.to_string())
+        .filter(|text| !text.is_empty())
+        .collect();
+    parts.join(": ")
 }
 
 /// Serialises a file body (everything the MAC covers).
@@ -503,7 +538,7 @@ fn parse_recipient(n: usize, rest: &str) -> Result<Recipient, FormatError> {
     let key_words: Vec<&str> = split.by_ref().take(words).collect();
     let label = split.next();
     let key_text = key_words.join(" ");
-    let key = RecipientKey::from_str(&key_text).map_err(|e| invalid(format!("{e:#}")))?;
+    let key = RecipientKey::from_str(&key_text).map_err(|e| invalid(chain_text(&e)))?;
     if key.as_str() != key_text {
         return Err(invalid(format!("{key_text:?} is not in canonical form")));
     }
@@ -598,6 +633,11 @@ impl<'a> Lines<'a> {
         if end > LINE_MAX_BYTES {
             return err(self.number, FormatErrorKind::LineTooLong);
         }
+        // No valid line ends in CR, and taking it for part of the line
+        // would give misleading errors (a version "1\r").
+        if rest[..end].ends_with('\r') {
+            return err(self.number, FormatErrorKind::CrLineEnd);
+        }
         self.offset += end + 1;
         Ok(Some((self.number, &rest[..end])))
     }
@@ -648,5 +688,50 @@ mod tests {
         assert_eq!((e.line, e.kind), (2, FormatErrorKind::NotUtf8));
         let e = SealedFile::parse(b"hello\n").unwrap_err();
         assert_eq!(e.kind, FormatErrorKind::NotSealedFile);
+    }
+
+    #[test]
+    fn crlf_line_ends_are_named_as_such() {
+        let e = SealedFile::parse(b"kseal-store 1\r\nscope default\r\n").unwrap_err();
+        assert_eq!((e.line, e.kind.clone()), (1, FormatErrorKind::CrLineEnd));
+        assert!(e.hint("f.sealed").contains(".gitattributes"));
+    }
+
+    fn chain(e: &anyhow::Error) -> Vec<String> {
+        e.chain()
+            .map(|cause| cause.to_string())
+            .filter(|text| !text.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn located_errors_say_each_thing_once() {
+        let e = SealedFile::parse(b"kseal-store 1\n\xff\n").unwrap_err();
+        let err = located(e, "f.sealed");
+        assert_eq!(chain(&err), ["f.sealed:2", "not valid UTF-8"]);
+        assert!(hint::find(&err).is_some());
+        assert_eq!(
+            err.downcast_ref::<FormatErrorKind>(),
+            Some(&FormatErrorKind::NotUtf8)
+        );
+
+        let err = located(SealedFile::parse(b"").unwrap_err(), "f.sealed");
+        assert_eq!(chain(&err), ["f.sealed", "the file is empty"]);
+    }
+
+    #[test]
+    fn nested_messages_carry_no_empty_hint_links() {
+        let e = SealedFile::parse(b"kseal-store 1\nscope destination ../x\n").unwrap_err();
+        let FormatErrorKind::InvalidScope(why) = e.kind else {
+            panic!("{e:?}")
+        };
+        assert_eq!(why, "invalid destination name \"../x\"");
+
+        let e =
+            SealedFile::parse(b"kseal-store 1\nscope default\nrecipient age1nope\n").unwrap_err();
+        let FormatErrorKind::InvalidRecipient(why) = e.kind else {
+            panic!("{e:?}")
+        };
+        assert!(why.starts_with("invalid age recipient"), "{why}");
     }
 }

@@ -23,7 +23,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use super::datakey::DataKey;
 use super::format::{
@@ -149,8 +149,19 @@ impl OpenStore {
         identities: &[DynIdentity],
         display: &str,
     ) -> anyhow::Result<OpenStore> {
-        let key = DataKey::unwrap(&file.wrapped_key, identities)
-            .with_context(|| format!("cannot open {display}"))?;
+        let key = match DataKey::unwrap(&file.wrapped_key, identities) {
+            Ok(key) => key,
+            // The error already says what to do (no matching identity).
+            Err(e) if hint::find(&e).is_some() => {
+                return Err(e.context(format!("cannot open {display}")));
+            }
+            // Anything else is a `datakey` line that parses as base64 but
+            // is not the age file kseal wrote: the line was damaged.
+            Err(e) => {
+                let e = e.context(format!("{display}:{}", file.datakey_line));
+                return Err(hint::attach(e, restore_hint(display)));
+            }
+        };
 
         if !mac::verify(&key, &file.body, &file.mac) {
             let e = anyhow::anyhow!(
@@ -159,13 +170,7 @@ impl OpenStore {
                  elsewhere or rolled back)",
                 file.mac_line
             );
-            return Err(hint::attach(
-                e,
-                format!(
-                    "see `git log -p -- {display}` for what changed, and restore it with \
-                     `git checkout -- {display}`"
-                ),
-            ));
+            return Err(hint::attach(e, restore_hint(display)));
         }
 
         let mut entries = BTreeMap::new();
@@ -173,11 +178,12 @@ impl OpenStore {
             let SealedEntry { info, sealed, line } = entry;
             let Some(value) = aead::open(&key, &file.scope, &info.name, &sealed) else {
                 // The MAC held, so only a faulty writer gets here.
-                bail!(
+                let e = anyhow::anyhow!(
                     "{display}:{line}: the value of {:?} does not decrypt although the \
                      file's MAC is valid",
                     info.name
                 );
+                return Err(hint::attach(e, restore_hint(display)));
             };
             entries.insert(
                 info.name,
@@ -413,6 +419,14 @@ impl OpenStore {
     }
 }
 
+/// The hint for a sealed file that was changed outside kseal.
+fn restore_hint(display: &str) -> String {
+    format!(
+        "see `git log -p -- {display}` for what changed, and restore it with \
+         `git checkout -- {display}`"
+    )
+}
+
 fn missing_hint(scope: &Scope) -> String {
     let flag = match scope {
         Scope::Shared => " --shared".to_owned(),
@@ -546,6 +560,44 @@ mod tests {
         assert!(format!("{err:#}").contains("none of your identities"));
         let store = OpenStore::open(dir.path(), &Scope::Shared, &ids).unwrap();
         assert_eq!(store.get("A").unwrap().expose(), b"one");
+    }
+
+    #[test]
+    fn damaged_data_key_names_its_line_with_a_hint() {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD as BASE64;
+
+        let dir = tempfile::tempdir().unwrap();
+        let (ids, me) = identity();
+        let lock = StoreLock::acquire(dir.path()).unwrap();
+        let mut store = OpenStore::create(dir.path(), &Scope::Default, vec![me]).unwrap();
+        store.set("A", value("one")).unwrap();
+        store.write(&lock).unwrap();
+
+        let path = store.path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let damaged: String = text
+            .lines()
+            .map(|line| match line.strip_prefix("datakey ") {
+                Some(data) => {
+                    let mut wrapped = BASE64.decode(data).unwrap();
+                    // A byte of the age header's own MAC.
+                    let at = wrapped.windows(5).position(|w| w == b"\n--- ").unwrap();
+                    wrapped[at + 6] ^= 1;
+                    format!("datakey {}\n", BASE64.encode(wrapped))
+                }
+                None => format!("{line}\n"),
+            })
+            .collect();
+        std::fs::write(&path, damaged).unwrap();
+
+        let err = OpenStore::open(dir.path(), &Scope::Default, &ids).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains(".kamal/kseal/secrets.sealed:4: "),
+            "{message}"
+        );
+        assert!(hint::find(&err).unwrap().text().contains("git checkout"));
     }
 
     #[test]
