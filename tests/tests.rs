@@ -3,4 +3,6 @@
 //! its own module.
 
 mod check;
+mod check_cli;
+mod check_fixtures;
 mod util;

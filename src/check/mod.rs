@@ -32,7 +32,7 @@ use anyhow::Context as _;
 use crate::findings::{Finding, Level, RuleInfo};
 use crate::kamal::deploy::{self as kdeploy, DeployFile};
 use crate::kamal::dotenv::{self, Entry};
-use crate::kamal::yaml::Node;
+use crate::kamal::yaml::{Node, YamlError};
 use crate::store::format::{FormatErrorKind, SealedFile};
 use crate::store::{Scope, format::located};
 
@@ -182,9 +182,10 @@ impl Context {
                     continue;
                 };
                 let index = deploy_files.len();
-                let file = DeployFile::parse(&rel, &text, index)
-                    .map_err(|e| anyhow::anyhow!("{rel}: {e}"))
-                    .map_err(|e| crate::hint::attach(e, yaml_hint()))?;
+                let file = DeployFile::parse(&rel, &text, index).map_err(|e| {
+                    let hint = yaml_hint(&e);
+                    crate::hint::attach(anyhow::anyhow!("{rel}: {e}"), hint)
+                })?;
                 deploy_files.push(file);
             } else if rel.starts_with(".kamal/kseal/") {
                 let Some(bytes) = source.read_bytes(&rel, source::FILE_MAX_BYTES)? else {
@@ -241,6 +242,13 @@ impl Context {
             secrets_files,
             stores,
         })
+    }
+
+    /// The document of every deploy file, each on its own. Rules about
+    /// literal values look at these rather than at merged configurations:
+    /// a value an overlay replaces is still written in git.
+    pub fn deploy_roots(&self) -> impl Iterator<Item = &Node> {
+        self.deploy_files.iter().filter_map(|f| f.root.as_ref())
     }
 
     /// The deploy file a node came from.
@@ -349,8 +357,13 @@ impl Context {
     }
 }
 
-fn yaml_hint() -> &'static str {
-    "Kamal cannot read this file either; fix the YAML at that line"
+fn yaml_hint(err: &YamlError) -> &'static str {
+    match err {
+        YamlError::Syntax { .. } | YamlError::UnknownAnchor(_) => {
+            "Kamal cannot read this file either; fix the YAML at that line"
+        }
+        _ => "a real deploy file is far smaller and flatter; check what was written there",
+    }
 }
 
 fn store_scope(name: &str) -> Option<Scope> {

@@ -49,8 +49,8 @@ ERB expression is not evaluated and passes too.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for dest in &ctx.destinations {
-        for registry in registries(&dest.config) {
+    for config in ctx.deploy_roots() {
+        for registry in registries(config) {
             let Some(node) = registry.get("password") else {
                 continue;
             };

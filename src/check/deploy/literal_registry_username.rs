@@ -48,8 +48,8 @@ accepts usernames in git.
 const FIXED: &[&str] = &["AWS", "_json_key", "_json_key_base64", "oauth2accesstoken"];
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for dest in &ctx.destinations {
-        for registry in registries(&dest.config) {
+    for config in ctx.deploy_roots() {
+        for registry in registries(config) {
             let Some(node) = registry.get("username") else {
                 continue;
             };

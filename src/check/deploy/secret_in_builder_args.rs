@@ -39,8 +39,8 @@ and in the Dockerfile `RUN --mount=type=secret,id=GITHUB_TOKEN …`.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for dest in &ctx.destinations {
-        let args = dest.config.at(&["builder", "args"]);
+    for config in ctx.deploy_roots() {
+        let args = config.at(&["builder", "args"]);
         for (key, value) in map_entries(args) {
             let name = key.as_str().unwrap_or("");
             if let Some(text) = secret_literal(ctx, name, value) {

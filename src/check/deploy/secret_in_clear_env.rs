@@ -46,8 +46,8 @@ Judging by name flags a non-secret value under a secret-sounding name
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for dest in &ctx.destinations {
-        for section in env_sections(&dest.config) {
+    for config in ctx.deploy_roots() {
+        for section in env_sections(config) {
             for (key, value) in section.clear {
                 let name = key.as_str().unwrap_or("");
                 if let Some(text) = secret_literal(ctx, name, value) {

@@ -41,8 +41,7 @@ read the value from a secret.
 };
 
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
-    for dest in &ctx.destinations {
-        let config = &dest.config;
+    for config in ctx.deploy_roots() {
         let mut roots: Vec<(&str, &Node)> = Vec::new();
         collect_named(config, &["options", "labels"], &mut roots);
         for proxy in proxies(config) {

@@ -51,12 +51,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
         for entry in &file.entries {
             for part in &entry.parts {
                 match part {
-                    Part::Variable { name, .. } => {
+                    // `NAME=$NAME` passes a value through; it does not use
+                    // NAME for anything else.
+                    Part::Variable { name, .. } if *name != entry.key => {
                         used.insert(name.clone());
                     }
                     Part::Command { command, .. } => {
-                        used.extend(words(command));
+                        used.extend(words(command).into_iter().filter(|w| *w != entry.key));
                     }
+                    Part::Variable { .. } => {}
                     Part::Literal { .. } => {}
                 }
             }
