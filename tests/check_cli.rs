@@ -445,3 +445,70 @@ fn yaml_syntax_error_names_file_and_line() {
     env.write("config/deploy.yml", "service: a\nenv:\n  clear: [\n");
     assert_refused(&env, "config/deploy.yml: line");
 }
+
+/// `git commit` in `dir` with kseal on PATH; hooks run.
+fn commit(dir: &Path, message: &str) -> Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_kseal")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    std::process::Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(["commit", "-q", "-m", message])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn hook_install_refuses_bad_commits_and_chains_the_old_hook() {
+    let env = TestEnv::new();
+    copy_dir(&Path::new(EXAMPLES).join("check-clean"), &env.app());
+    git(&env.app(), &["init", "-q"]);
+    let hooks = env.app().join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let old = hooks.join("pre-commit");
+    std::fs::write(
+        &old,
+        "#!/bin/sh\necho ran >> \"$(git rev-parse --git-dir)/old-hook-ran\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    for _ in 0..2 {
+        let output = env.kseal().args(["hook", "install"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    assert!(hooks.join("pre-commit.pre-kseal").exists());
+
+    git(&env.app(), &["add", "-A"]);
+    let ok = commit(&env.app(), "clean app");
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let ran = std::fs::read_to_string(env.app().join(".git/old-hook-ran")).unwrap();
+    assert_eq!(ran, "ran\n");
+
+    env.write(
+        ".kamal/secrets-common",
+        "KAMAL_REGISTRY_PASSWORD=dckr_pat_Abcdefghijklmnop123456\n",
+    );
+    git(&env.app(), &["add", "-A"]);
+    let refused = commit(&env.app(), "leak");
+    assert!(!refused.status.success());
+    // git passes a hook's output on to its own stderr.
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&refused.stdout),
+        stderr(&refused)
+    );
+    assert!(out.contains("error[KS101]"), "{out}");
+    assert!(!out.contains("Abcdefghijklmnop"), "{out}");
+
+    let output = env.kseal().args(["hook", "uninstall"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!hooks.join("pre-commit.pre-kseal").exists());
+    assert!(
+        std::fs::read_to_string(&old)
+            .unwrap()
+            .contains("old-hook-ran")
+    );
+}
