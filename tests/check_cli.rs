@@ -512,3 +512,33 @@ fn hook_install_refuses_bad_commits_and_chains_the_old_hook() {
             .contains("old-hook-ran")
     );
 }
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    if !Path::new("/usr/bin/script").exists() {
+        eprintln!("skipped: script(1) is needed for a pseudo-terminal");
+        return;
+    }
+    let env = planted();
+    let run = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("/usr/bin/script");
+        cmd.args([
+            "-qec",
+            &format!("'{}' check", env!("CARGO_BIN_EXE_kseal")),
+            "/dev/null",
+        ])
+        .current_dir(env.app())
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm");
+        if let Some(value) = no_color {
+            cmd.env("NO_COLOR", value);
+        }
+        String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+    };
+    let tty = run(None);
+    assert!(tty.contains("error[KS201]"), "{tty}");
+    assert!(tty.contains("\x1b["), "no colour on a terminal");
+    let plain = run(Some("1"));
+    assert!(plain.contains("error[KS201]"), "{plain}");
+    assert!(!plain.contains("\x1b["), "colour despite NO_COLOR");
+}

@@ -36,8 +36,9 @@ pub struct Source {
     /// Paths git tracks (with `--staged`: paths in the index), relative to
     /// the root; `None` outside a git repository.
     pub tracked: Option<Vec<String>>,
-    /// Index contents read ahead, by path (`--staged` only).
-    staged: BTreeMap<String, Vec<u8>>,
+    /// Index contents read ahead, by path (`--staged` only); `Err` holds
+    /// the size of a blob too large to keep.
+    staged: BTreeMap<String, Result<Vec<u8>, u64>>,
 }
 
 impl Source {
@@ -129,13 +130,12 @@ impl Source {
     /// Reads up to `limit` bytes of a file; a larger file is an error.
     pub fn read_bytes(&self, rel: &str, limit: usize) -> anyhow::Result<Option<Vec<u8>>> {
         if self.mode == Mode::Staged {
-            let Some(bytes) = self.staged.get(rel) else {
-                return Ok(None);
+            return match self.staged.get(rel) {
+                None => Ok(None),
+                Some(Err(size)) => too_large(rel, *size, limit),
+                Some(Ok(bytes)) if bytes.len() > limit => too_large(rel, bytes.len() as u64, limit),
+                Some(Ok(bytes)) => Ok(Some(bytes.clone())),
             };
-            if bytes.len() > limit {
-                return too_large(rel, bytes.len() as u64, limit);
-            }
-            return Ok(Some(bytes.clone()));
         }
         let path = self.root.join(rel);
         let meta = match std::fs::symlink_metadata(&path) {
@@ -181,10 +181,10 @@ impl Source {
     pub fn sniff(&self, rel: &str) -> Option<Vec<u8>> {
         const SNIFF_BYTES: usize = 64 * 1024;
         if self.mode == Mode::Staged {
-            return self
-                .staged
-                .get(rel)
-                .map(|b| b[..b.len().min(SNIFF_BYTES)].to_vec());
+            return match self.staged.get(rel) {
+                Some(Ok(b)) => Some(b[..b.len().min(SNIFF_BYTES)].to_vec()),
+                _ => None,
+            };
         }
         let path = self.root.join(rel);
         let meta = std::fs::symlink_metadata(&path).ok()?;
@@ -267,7 +267,11 @@ fn tracked_files(root: &Path) -> anyhow::Result<Option<Vec<String>>> {
 
 /// Reads `paths` from the index with `git cat-file --batch`; object names
 /// (`:./path`) go on stdin, so argv carries nothing from the repository.
-fn read_index(root: &Path, paths: &[String]) -> anyhow::Result<BTreeMap<String, Vec<u8>>> {
+/// A blob larger than [`FILE_MAX_BYTES`] is drained, not kept.
+fn read_index(
+    root: &Path,
+    paths: &[String],
+) -> anyhow::Result<BTreeMap<String, Result<Vec<u8>, u64>>> {
     let mut out = BTreeMap::new();
     if paths.is_empty() {
         return Ok(out);
@@ -297,11 +301,18 @@ fn read_index(root: &Path, paths: &[String]) -> anyhow::Result<BTreeMap<String, 
             // `<name> missing`: deleted in the index but listed; skip.
             continue;
         }
-        let size: usize = fields[2].parse().context("git cat-file gave a bad size")?;
-        let mut body = vec![0; size];
-        reader
-            .read_exact(&mut body)
-            .context("cannot read from git cat-file")?;
+        let size: u64 = fields[2].parse().context("git cat-file gave a bad size")?;
+        let body = if size > FILE_MAX_BYTES as u64 {
+            std::io::copy(&mut (&mut reader).take(size), &mut std::io::sink())
+                .context("cannot read from git cat-file")?;
+            Err(size)
+        } else {
+            let mut body = vec![0; size as usize];
+            reader
+                .read_exact(&mut body)
+                .context("cannot read from git cat-file")?;
+            Ok(body)
+        };
         let mut newline = [0u8; 1];
         reader
             .read_exact(&mut newline)

@@ -212,6 +212,32 @@ mod tests {
         assert_eq!(destination_of("config/other.yml"), None);
     }
 
+    proptest::proptest! {
+        /// Whatever the bytes, parsing ends in a model or an error, and
+        /// every position it reports lies inside the file.
+        #[test]
+        fn parse_never_panics(text in "[a-z0-9 :\\-\\[\\]{}&*!|>'\"#<%=\n]{0,300}") {
+            if let Ok(file) = DeployFile::parse(BASE_PATH, &text, 0)
+                && let Some(root) = &file.root
+            {
+                let lines = text.lines().count().max(1);
+                let mut stack = vec![root];
+                while let Some(node) = stack.pop() {
+                    proptest::prop_assert!(node.pos.line <= lines + 1);
+                    let _ = file.span_len(node);
+                    let _ = file.scalar(node);
+                    match &node.value {
+                        Value::Seq(items) => stack.extend(items),
+                        Value::Map(entries) => {
+                            stack.extend(entries.iter().flat_map(|(k, v)| [k, v]))
+                        }
+                        Value::Scalar { .. } => {}
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn quoted_span_covers_quotes() {
         let file = DeployFile::parse(BASE_PATH, "k: 'it''s'  # c\n", 0).unwrap();
