@@ -542,3 +542,24 @@ fn colour_on_a_terminal_unless_no_color() {
     assert!(plain.contains("error[KS201]"), "{plain}");
     assert!(!plain.contains("\x1b["), "colour despite NO_COLOR");
 }
+
+#[test]
+fn no_excerpt_shows_a_secret_whatever_the_rule() {
+    let env = TestEnv::new();
+    env.write(
+        "config/deploy.yml",
+        "service: a\nimage: a\nenv:\n  clear:\n    DB_PASSWORD: Zq9-excerpt-canary # kseal:ignore KS203\n  secret:\n    - MISSING_ONE\n",
+    );
+    env.write(".kamal/secrets", "UNUSED_TOKEN=Xy7-unused-canary\n");
+    let output = env.kseal().arg("check").output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    // KS001 (the ignore has no reason) and KS302 (unused) quote lines that
+    // hold secrets; both are masked there too.
+    assert!(text.contains("error[KS001]"), "{text}");
+    assert!(text.contains("warning[KS302]"), "{text}");
+    assert!(
+        text.contains("- MISSING_ONE"),
+        "secret names stay readable: {text}"
+    );
+    assert!(!text.contains("canary"), "{text}");
+}

@@ -32,7 +32,7 @@ use anyhow::Context as _;
 use crate::findings::{Finding, Level, RuleInfo};
 use crate::kamal::deploy::{self as kdeploy, DeployFile};
 use crate::kamal::dotenv::{self, Entry};
-use crate::kamal::yaml::{Node, YamlError};
+use crate::kamal::yaml::{Node, Value, YamlError};
 use crate::store::format::{FormatErrorKind, SealedFile};
 use crate::store::{Scope, format::located};
 
@@ -167,6 +167,9 @@ pub struct Context {
     pub destinations: Vec<Destination>,
     pub secrets_files: Vec<SecretsFile>,
     pub stores: Vec<StoreFile>,
+    /// Per file, the spans (line, column, width) of every value that looks
+    /// like a secret, masked in every excerpt whatever the finding.
+    masks: BTreeMap<String, Vec<(usize, usize, usize)>>,
 }
 
 impl Context {
@@ -234,6 +237,18 @@ impl Context {
         }
 
         let destinations = destinations(&deploy_files, &secrets_files, &stores);
+        log::debug!(
+            "{} deploy files, {} secrets files, {} stores; destinations: {}",
+            deploy_files.len(),
+            secrets_files.len(),
+            stores.len(),
+            destinations
+                .iter()
+                .map(Destination::label)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let masks = secret_spans(&deploy_files, &secrets_files);
         Ok(Context {
             source,
             settings,
@@ -241,7 +256,20 @@ impl Context {
             destinations,
             secrets_files,
             stores,
+            masks,
         })
+    }
+
+    /// Line `line` of `text` (the file at `path`) for an excerpt, with
+    /// every secret-looking value on it masked.
+    pub fn excerpt(&self, path: &str, text: &str, line: usize) -> Option<String> {
+        let mut out = text.lines().nth(line.checked_sub(1)?)?.to_owned();
+        for &(l, column, width) in self.masks.get(path).into_iter().flatten() {
+            if l == line {
+                out = mask_span(&out, column, width);
+            }
+        }
+        Some(out)
     }
 
     /// The document of every deploy file, each on its own. Rules about
@@ -268,10 +296,12 @@ impl Context {
     ) -> Finding {
         let file = self.file_of(node);
         let span_len = file.span_len(node);
-        let snippet = file.line(node.pos.line).map(|line| match secret {
-            Some(_) => mask_span(line, node.pos.column, span_len),
-            None => line.to_owned(),
-        });
+        let snippet =
+            self.excerpt(&file.path, &file.text, node.pos.line)
+                .map(|line| match secret {
+                    Some(_) => mask_span(&line, node.pos.column, span_len),
+                    None => line,
+                });
         Finding {
             rule: rule.code.to_owned(),
             message,
@@ -298,13 +328,13 @@ impl Context {
         secret: Option<&str>,
     ) -> Finding {
         let (line, column) = dotenv::line_col(text, span.start);
-        let line_text = text.lines().nth(line - 1).unwrap_or("");
+        let line_text = self.excerpt(path, text, line).unwrap_or_default();
         let first = &text[span.start..span.end.max(span.start)];
         let first = first.split(['\n', '\r']).next().unwrap_or("");
         let span_len = first.chars().count().max(1);
         let snippet = Some(match secret {
-            Some(_) => mask_span(line_text, column, span_len),
-            None => line_text.to_owned(),
+            Some(_) => mask_span(&line_text, column, span_len),
+            None => line_text,
         });
         Finding {
             rule: rule.code.to_owned(),
@@ -438,6 +468,72 @@ fn destinations(
         });
     }
     out
+}
+
+/// Where secret-looking values sit in the Kamal files, so that excerpts
+/// can mask them: literal values of secrets-file lines that KS101 would
+/// judge secret, and deploy-file scalars that look like a secret under
+/// their key or hold a private key.
+fn secret_spans(
+    deploy_files: &[DeployFile],
+    secrets_files: &[SecretsFile],
+) -> BTreeMap<String, Vec<(usize, usize, usize)>> {
+    let mut masks: BTreeMap<String, Vec<(usize, usize, usize)>> = BTreeMap::new();
+    for file in secrets_files {
+        for entry in &file.entries {
+            for part in &entry.parts {
+                let dotenv::Part::Literal { text, span } = part else {
+                    continue;
+                };
+                if !secretish::is_secret(&entry.key, text) {
+                    continue;
+                }
+                let (line, column) = dotenv::line_col(&file.text, span.start);
+                let first = file.text[span.start..span.end]
+                    .split('\n')
+                    .next()
+                    .unwrap_or("");
+                let spans = masks.entry(file.path.clone()).or_default();
+                spans.push((line, column, first.chars().count()));
+            }
+        }
+    }
+    for file in deploy_files {
+        if let Some(root) = &file.root {
+            let spans = masks.entry(file.path.clone()).or_default();
+            yaml_secret_spans(file, root, "", spans);
+        }
+    }
+    masks
+}
+
+/// A mapping value is judged under its key; a list item by its look only,
+/// since lists under `secret:` and the like hold secret names.
+fn yaml_secret_spans(
+    file: &DeployFile,
+    node: &Node,
+    key: &str,
+    spans: &mut Vec<(usize, usize, usize)>,
+) {
+    match &node.value {
+        Value::Scalar { .. } => {
+            if let Some(kdeploy::Scalar::Literal(text)) = file.scalar(node)
+                && (deploy::is_pem(&text) || secretish::is_secret(key, &text))
+            {
+                spans.push((node.pos.line, node.pos.column, file.span_len(node)));
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                yaml_secret_spans(file, item, "", spans);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                yaml_secret_spans(file, v, k.as_str().unwrap_or(""), spans);
+            }
+        }
+    }
 }
 
 /// `line` with `len` characters from 1-based `column` replaced by `*`.

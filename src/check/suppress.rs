@@ -91,7 +91,7 @@ pub fn inline(context: &Context, findings: Vec<Finding>, report: &mut Report) ->
                 );
                 f.column = ignore.column;
                 f.span_len = "# kseal:ignore".len();
-                f.snippet = text.lines().nth(ignore.line - 1).map(str::to_owned);
+                f.snippet = context.excerpt(path, text, ignore.line);
                 invalid.push(f);
             } else {
                 all_ignores.push((path.to_string(), ignore));

@@ -39,6 +39,7 @@ ssh:
     check,
 };
 
+// KS206
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for file in &ctx.deploy_files {
         let Some(root) = &file.root else { continue };

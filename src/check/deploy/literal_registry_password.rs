@@ -48,6 +48,7 @@ ERB expression is not evaluated and passes too.
     check,
 };
 
+// KS201
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for config in ctx.deploy_roots() {
         for registry in registries(config) {

@@ -47,6 +47,7 @@ accepts usernames in git.
 /// Usernames registries prescribe; they identify no account.
 const FIXED: &[&str] = &["AWS", "_json_key", "_json_key_base64", "oauth2accesstoken"];
 
+// KS202
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for config in ctx.deploy_roots() {
         for registry in registries(config) {

@@ -38,6 +38,7 @@ and in the Dockerfile `RUN --mount=type=secret,id=GITHUB_TOKEN …`.
     check,
 };
 
+// KS204
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for config in ctx.deploy_roots() {
         let args = config.at(&["builder", "args"]);

@@ -45,6 +45,7 @@ Judging by name flags a non-secret value under a secret-sounding name
     check,
 };
 
+// KS203
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for config in ctx.deploy_roots() {
         for section in env_sections(config) {

@@ -40,6 +40,7 @@ read the value from a secret.
     check,
 };
 
+// KS205
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for config in ctx.deploy_roots() {
         let mut roots: Vec<(&str, &Node)> = Vec::new();

@@ -36,6 +36,7 @@ what it held as leaked and rotate it (`kseal scan --git` finds old copies).
     check,
 };
 
+// KS401
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(tracked) = &ctx.source.tracked else {
         return;

@@ -31,6 +31,7 @@ compromised service — can read the key without any privilege.
     check,
 };
 
+// KS402
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let root = &ctx.source.root;
     let mut candidates: Vec<String> = Vec::new();

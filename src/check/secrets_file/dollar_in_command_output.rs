@@ -40,6 +40,7 @@ safe (a hex key) can be suppressed with `# kseal:ignore KS104 <reason>`.
     check,
 };
 
+// KS104
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for file in &ctx.secrets_files {
         for entry in &file.entries {

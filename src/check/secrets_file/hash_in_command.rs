@@ -33,6 +33,7 @@ API_KEY="$(op read 'op://app/api#key')"
     check,
 };
 
+// KS103
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for file in &ctx.secrets_files {
         for entry in &file.entries {

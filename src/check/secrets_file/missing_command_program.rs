@@ -42,6 +42,7 @@ the deploy tools may not be installed, turn it off in `.kseal.toml`
     check,
 };
 
+// KS102
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for file in &ctx.secrets_files {
         for entry in &file.entries {

@@ -37,6 +37,7 @@ with `kseal set TLS_KEY_BASE64 < <(base64 -w0 key.pem)`, decoded by the app.
     check,
 };
 
+// KS105
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for file in &ctx.secrets_files {
         for entry in &file.entries {

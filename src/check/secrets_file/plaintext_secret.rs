@@ -43,6 +43,7 @@ is flagged; suppress it with `# kseal:ignore KS101 <reason>`.
     check,
 };
 
+// KS101
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for file in &ctx.secrets_files {
         for entry in &file.entries {

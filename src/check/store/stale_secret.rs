@@ -33,6 +33,7 @@ Rotate it with the provider and `kseal set NAME` the new value.
     check,
 };
 
+// KS502
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(max) = ctx.settings.max_secret_age else {
         return;

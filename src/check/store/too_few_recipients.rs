@@ -33,6 +33,7 @@ one key.
     check,
 };
 
+// KS501
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let min = ctx.settings.min_recipients;
     for store in &ctx.stores {

@@ -29,6 +29,7 @@ Upgrade kseal everywhere the repository is used.
     check,
 };
 
+// KS503
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     for store in &ctx.stores {
         if let Err(version) = &store.file {

@@ -39,6 +39,7 @@ Define it for staging as well, or move it to `.kamal/secrets-common`.
     check,
 };
 
+// KS301
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     // One finding per reference, naming every destination that lacks it.
     // (file, line, column, name) -> (destinations lacking it, node index)

@@ -39,6 +39,7 @@ suppress with `# kseal:ignore KS302 <reason>` on the secrets line.
     check,
 };
 
+// KS302
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     if ctx.destinations.is_empty() {
         return;
