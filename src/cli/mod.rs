@@ -32,6 +32,8 @@ mod run;
 mod scan;
 mod set;
 mod store_args;
+mod values;
+mod wire;
 
 /// Secrets for Kamal apps: sealed in git, handed to Kamal through the
 /// environment, kept out of config, logs and history.

@@ -6,12 +6,12 @@ use std::io::{IsTerminal, Read};
 use anyhow::Context;
 use kseal::hint::ResultExt;
 use kseal::secret::SecretValue;
-use kseal::store::{self, Change, IfMissing, Recipient};
+use kseal::store::{self, Change, IfMissing};
 use rand::seq::SliceRandom;
 use zeroize::Zeroizing;
 
-use super::store_args::{ScopeArgs, identities, root};
-use super::{Global, Outcome};
+use super::store_args::{ScopeArgs, identities, own_recipients, root};
+use super::{Global, Outcome, wire};
 
 /// Seal a secret's value into the store.
 ///
@@ -115,20 +115,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         None => read_value(&args)?,
     };
 
-    let own = || -> anyhow::Result<Vec<Recipient>> {
-        let label = default_label();
-        let keys = kseal::keys::own_recipients(&global.identity)?;
-        if keys.is_empty() {
-            return Err(anyhow::anyhow!(
-                "none of your identities has a public key kseal can seal to"
-            ))
-            .hint("run `kseal keygen` to create an age identity");
-        }
-        Ok(keys
-            .into_iter()
-            .map(|key| Recipient::new(key, label.clone()))
-            .collect())
-    };
+    let own = || own_recipients(global);
     let change = store::transact(&root, &scope, &identities, IfMissing::Create(&own), |s| {
         s.set(&args.name, value)
     })?;
@@ -143,6 +130,15 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         args.name,
         scope.relative_path().display()
     );
+    if !wire::is_wired(&root, &scope, &args.name) {
+        eprintln!(
+            "kseal: Kamal does not read {} from kseal yet: `kseal init{}` adds `{}` to {}",
+            args.name,
+            wire::destination_flag(&scope),
+            kseal::kamal::wiring::reference_line(&args.name),
+            wire::secrets_file(&scope).display()
+        );
+    }
     Ok(Outcome::Clean)
 }
 
@@ -214,26 +210,4 @@ fn read_value(args: &Args) -> anyhow::Result<SecretValue> {
         }
     }
     Ok(SecretValue::new(std::mem::take(&mut *bytes)))
-}
-
-/// A label for the user's own keys in a new store: `user@host`.
-fn default_label() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_default();
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .unwrap_or_default();
-    let label = match (user.trim(), host.trim()) {
-        ("", "") => String::new(),
-        (user, "") => user.to_owned(),
-        ("", host) => host.to_owned(),
-        (user, host) => format!("{user}@{host}"),
-    };
-    let label: String = label.chars().filter(|c| !c.is_control()).collect();
-    if store::format::validate_label(&label).is_ok() {
-        label
-    } else {
-        String::new()
-    }
 }

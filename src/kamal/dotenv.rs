@@ -762,9 +762,72 @@ fn chomp(mut s: String) -> String {
     s
 }
 
+/// `KEY=VALUE` written so that Kamal's reader (and [`parse`]) gives back
+/// exactly `value`, with no variable or command expansion: single quotes
+/// when they can carry it, else double quotes with `\\`, `\"` and `\$`
+/// escaped. `None` when no quoting round-trips (a carriage return, which
+/// dotenv turns into a newline, or a value both quoting styles mangle).
+pub fn quote_line(key: &str, value: &str) -> Option<String> {
+    let single = format!("{key}='{value}'\n");
+    let mut escaped = String::with_capacity(value.len() + 2);
+    for c in value.chars() {
+        if matches!(c, '\\' | '"' | '$') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    let double = format!("{key}=\"{escaped}\"\n");
+    let candidates = if value.contains('\'') {
+        vec![double]
+    } else {
+        vec![single, double]
+    };
+    candidates
+        .into_iter()
+        .find(|line| reads_back(line, key, value))
+}
+
+/// Whether `line` reads as exactly one entry `key` with value `value`.
+fn reads_back(line: &str, key: &str, value: &str) -> bool {
+    let Ok(entries) = parse(line) else {
+        return false;
+    };
+    if entries.len() != 1 || entries[0].key != key {
+        return false;
+    }
+    let resolved = resolve_without_commands(&entries, &|_| None);
+    resolved.get(key) == Some(&Some(value.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_lines_read_back_exactly() {
+        let nasty = [
+            "",
+            "plain",
+            "it's",
+            "a\nb",
+            "$HOME",
+            "${X}",
+            "$(rm -rf /)",
+            "#no comment",
+            "back\\slash",
+            "ends\\",
+            "\\n literal",
+            "\"dq\"",
+            "'sq' and \"dq\" $x",
+            "  spaced  ",
+            "中文 ✓",
+        ];
+        for value in nasty {
+            let line = quote_line("K", value).unwrap_or_else(|| panic!("{value:?}"));
+            assert!(reads_back(&line, "K", value), "{value:?} as {line:?}");
+        }
+        assert_eq!(quote_line("K", "a\rb"), None);
+    }
 
     fn kinds(e: &Entry) -> Vec<&'static str> {
         e.parts

@@ -8,4 +8,5 @@ pub mod dotenv;
 pub mod envfile;
 pub mod erb;
 pub mod secrets_files;
+pub mod wiring;
 pub mod yaml;

@@ -9,14 +9,37 @@
 //!   checked, convertible to an age recipient.
 //! - [`own_recipients`] gives the public keys of the user's identities, used
 //!   when a new store is created.
+//! - [`generate`] writes a new age identity file (`kseal keygen`).
+//!
+//! Discovery order, first to last (every identity found is tried):
+//!
+//! 1. each `-i FILE` given on the command line; when any is given, nothing
+//!    else is looked at;
+//! 2. `KSEAL_IDENTITY`: the text of an identity itself (for CI secrets);
+//! 3. `KSEAL_IDENTITY_FILE`: the path of an identity file;
+//! 4. the kseal identity file, `$XDG_CONFIG_HOME/kseal/identity.txt`
+//!    (else `~/.config/kseal/identity.txt`);
+//! 5. the SSH keys `~/.ssh/id_ed25519` and `~/.ssh/id_rsa`.
+//!
+//! An identity file is an age identity file (`AGE-SECRET-KEY-1…` lines), the
+//! same protected with a passphrase (an age file encrypted with `age -p`, as
+//! `kseal keygen --passphrase` writes), or an OpenSSH / PEM private key
+//! (ed25519 or RSA, with or without a passphrase). A file that group or
+//! others can read is refused, as ssh refuses such keys.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::hint::ResultExt;
+
+mod discover;
+mod generate;
+mod passphrase;
+
+pub use discover::{NoIdentity, default_identity_path, discover, own_recipients};
+pub use generate::{GeneratedIdentity, generate};
 
 /// An identity as age uses it.
 pub type DynIdentity = Box<dyn age::Identity + Send + Sync>;
@@ -94,106 +117,4 @@ impl fmt::Debug for RecipientKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RecipientKey({})", self.text)
     }
-}
-
-/// The default location of the user's kseal identity:
-/// `$XDG_CONFIG_HOME/kseal/identity.txt`, else `~/.config/kseal/identity.txt`.
-pub fn default_identity_path() -> anyhow::Result<PathBuf> {
-    let config = match std::env::var_os("XDG_CONFIG_HOME") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => home_dir()?.join(".config"),
-    };
-    Ok(config.join("kseal").join("identity.txt"))
-}
-
-fn home_dir() -> anyhow::Result<PathBuf> {
-    match std::env::var_os("HOME") {
-        Some(home) if !home.is_empty() => Ok(PathBuf::from(home)),
-        _ => bail!("HOME is not set, so the default identity cannot be found"),
-    }
-}
-
-/// Where an identity's text came from, for error messages.
-struct IdentitySource {
-    origin: String,
-    text: zeroize::Zeroizing<String>,
-}
-
-/// The identity texts the user supplied, in discovery order: the `-i` files,
-/// else `KSEAL_IDENTITY`, `KSEAL_IDENTITY_FILE` and the default identity file.
-fn identity_sources(explicit: &[PathBuf]) -> anyhow::Result<Vec<IdentitySource>> {
-    // TODO: SSH identities (~/.ssh/id_ed25519, id_rsa), passphrase-protected
-    // files and the group/other-readable refusal are not wired in yet.
-    let mut sources = Vec::new();
-    if !explicit.is_empty() {
-        for path in explicit {
-            sources.push(read_source(path)?);
-        }
-        return Ok(sources);
-    }
-    if let Some(text) = std::env::var_os(IDENTITY_ENV) {
-        let text = text
-            .into_string()
-            .map_err(|_| anyhow::anyhow!("{IDENTITY_ENV} is not valid UTF-8"))?;
-        sources.push(IdentitySource {
-            origin: IDENTITY_ENV.to_owned(),
-            text: zeroize::Zeroizing::new(text),
-        });
-    }
-    if let Some(path) = std::env::var_os(IDENTITY_FILE_ENV) {
-        sources.push(read_source(Path::new(&path))?);
-    }
-    let default = default_identity_path()?;
-    if sources.is_empty() && default.exists() {
-        sources.push(read_source(&default)?);
-    }
-    if sources.is_empty() {
-        return Err(anyhow::anyhow!("no identity found"))
-            .hint("run `kseal keygen` to create one, or set KSEAL_IDENTITY");
-    }
-    Ok(sources)
-}
-
-fn read_source(path: &Path) -> anyhow::Result<IdentitySource> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read identity file {}", path.display()))?;
-    Ok(IdentitySource {
-        origin: path.display().to_string(),
-        text: zeroize::Zeroizing::new(text),
-    })
-}
-
-/// Every identity the user has, in discovery order (see [`identity_sources`]).
-pub fn discover(explicit: &[PathBuf]) -> anyhow::Result<Vec<DynIdentity>> {
-    let mut found = Vec::new();
-    for source in identity_sources(explicit)? {
-        let file = age::IdentityFile::from_buffer(source.text.as_bytes())
-            .with_context(|| format!("{}: not a valid identity", source.origin))?;
-        let identities = file
-            .into_identities()
-            .with_context(|| format!("{}: not a valid identity", source.origin))?;
-        found.extend(identities);
-    }
-    Ok(found)
-}
-
-/// The public keys of the user's own identities, for sealing a new store.
-pub fn own_recipients(explicit: &[PathBuf]) -> anyhow::Result<Vec<RecipientKey>> {
-    // TODO: SSH identities contribute their `.pub` sibling once discovery
-    // knows them.
-    let mut keys: Vec<RecipientKey> = Vec::new();
-    for source in identity_sources(explicit)? {
-        for line in source.text.lines().map(str::trim) {
-            if !line.starts_with("AGE-SECRET-KEY-1") {
-                continue;
-            }
-            let identity = age::x25519::Identity::from_str(line)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", source.origin))?;
-            let key: RecipientKey = identity.to_public().to_string().parse()?;
-            if !keys.contains(&key) {
-                keys.push(key);
-            }
-        }
-    }
-    Ok(keys)
 }
