@@ -563,3 +563,11 @@ fn no_excerpt_shows_a_secret_whatever_the_rule() {
     );
     assert!(!text.contains("canary"), "{text}");
 }
+
+#[test]
+fn human_report_of_the_planted_example() {
+    let env = planted();
+    let output = env.kseal().arg("check").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!("planted_human", String::from_utf8(output.stdout).unwrap());
+}

@@ -33,6 +33,16 @@ Rotate it with the provider and `kseal set NAME` the new value.
     check,
 };
 
+/// `365d` for whole days, humantime's form otherwise.
+fn days_or_exact(age: std::time::Duration) -> String {
+    const DAY_SECS: u64 = 86_400;
+    if age.as_secs().is_multiple_of(DAY_SECS) && age.subsec_nanos() == 0 {
+        format!("{}d", age.as_secs() / DAY_SECS)
+    } else {
+        humantime::format_duration(age).to_string()
+    }
+}
+
 // KS502
 fn check(ctx: &Context, out: &mut Vec<Finding>) {
     let Some(max) = ctx.settings.max_secret_age else {
@@ -45,15 +55,17 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
             if entry.info.changed >= oldest {
                 continue;
             }
-            let days = (now_unix() - entry.info.changed) / 86_400;
+            // The message stays the same from one day to the next, so that
+            // a baseline entry keeps matching it.
             let mut f = ctx.at_file(
                 &RULE,
                 &store.path,
                 entry.line,
                 format!(
-                    "{} was last changed {} ({days} days ago)",
+                    "{} was last changed {}, longer ago than max_secret_age ({})",
                     entry.info.name,
-                    format_time(entry.info.changed)
+                    format_time(entry.info.changed),
+                    days_or_exact(max)
                 ),
             );
             f.column = "secret ".len() + 1;
