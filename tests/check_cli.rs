@@ -197,6 +197,10 @@ fn sarif_validates_against_the_schema() {
 
     let run = &sarif["runs"][0];
     assert_eq!(run["tool"]["driver"]["rules"].as_array().unwrap().len(), 19);
+    for result in run["results"].as_array().unwrap() {
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1, "{result}");
+    }
     let result = &run["results"].as_array().unwrap()[0];
     assert!(result["partialFingerprints"].as_object().unwrap().len() == 1);
     assert!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string());

@@ -4,6 +4,8 @@
 //! code as lines move.
 //!
 //! Columns are Unicode code points, declared with the run's `columnKind`.
+//! Every result has a region with a start line, which GitHub needs to show
+//! it; a finding about a whole file points at line 1.
 
 use std::io::{self, Write};
 
@@ -44,25 +46,24 @@ pub fn document(tool: &str, rules: &[RuleInfo], findings: &[Finding]) -> Value {
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
+            // GitHub places a result only through its region, and needs at
+            // least a start line; a finding about a whole file points at
+            // its first line.
             let mut region = serde_json::Map::new();
-            if f.line > 0 {
-                region.insert("startLine".into(), json!(f.line));
-                if f.column > 0 {
-                    region.insert("startColumn".into(), json!(f.column));
-                    if f.span_len > 0 {
-                        region.insert("endColumn".into(), json!(f.column + f.span_len));
-                    }
+            region.insert("startLine".into(), json!(f.line.max(1)));
+            if f.line > 0 && f.column > 0 {
+                region.insert("startColumn".into(), json!(f.column));
+                if f.span_len > 0 {
+                    region.insert("endColumn".into(), json!(f.column + f.span_len));
                 }
             }
-            let mut location = json!({
+            let location = json!({
                 "artifactLocation": {
                     "uri": uri(&f.path.to_string_lossy()),
                     "uriBaseId": "%SRCROOT%",
                 },
+                "region": Value::Object(region),
             });
-            if !region.is_empty() {
-                location["region"] = Value::Object(region);
-            }
             let mut text = f.message.clone();
             if let Some(fix) = &f.fix {
                 text.push_str(". Fix: ");
