@@ -7,7 +7,7 @@
 //! nothing and is itself reported (KS001), so that the reason is never
 //! skipped.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
@@ -165,8 +165,9 @@ impl Baseline {
                 fingerprint: f.fingerprint(),
             })
             .collect();
+        // Duplicates stay: two findings with the same fingerprint (the
+        // same message twice in a file) need two entries.
         entries.sort();
-        entries.dedup();
         Baseline {
             version: BASELINE_VERSION,
             findings: entries,
@@ -177,19 +178,21 @@ impl Baseline {
         if self.findings.is_empty() {
             return findings;
         }
-        let known: BTreeSet<&str> = self
-            .findings
-            .iter()
-            .map(|e| e.fingerprint.as_str())
-            .collect();
+        // Each entry accepts one finding, so a third copy of a problem
+        // the baseline lists twice is still reported.
+        let mut known: BTreeMap<&str, usize> = BTreeMap::new();
+        for entry in &self.findings {
+            *known.entry(entry.fingerprint.as_str()).or_default() += 1;
+        }
         findings
             .into_iter()
-            .filter(|f| {
-                let hit = known.contains(f.fingerprint().as_str());
-                if hit {
+            .filter(|f| match known.get_mut(f.fingerprint().as_str()) {
+                Some(left) if *left > 0 => {
+                    *left -= 1;
                     report.baselined += 1;
+                    false
                 }
-                !hit
+                _ => true,
             })
             .collect()
     }
@@ -207,5 +210,29 @@ mod tests {
         assert_eq!(found[0].reason, "vendor sandbox key");
         assert_eq!(found[0].column, 6);
         assert_eq!(found[1].reason, "");
+    }
+
+    fn finding(line: usize) -> Finding {
+        Finding {
+            rule: "KS206".into(),
+            message: "key_data holds a private key".into(),
+            path: "config/deploy.yml".into(),
+            line,
+            column: 7,
+            span_len: 1,
+            preview: None,
+            fix: None,
+            origin: None,
+            snippet: None,
+        }
+    }
+
+    #[test]
+    fn baseline_accepts_as_many_copies_as_it_lists() {
+        let baseline = Baseline::from_findings(&[finding(3), finding(9)]);
+        let mut report = Report::default();
+        let left = baseline.filter(vec![finding(4), finding(10), finding(20)], &mut report);
+        assert_eq!(left.len(), 1);
+        assert_eq!(report.baselined, 2);
     }
 }
