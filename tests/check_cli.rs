@@ -441,6 +441,15 @@ fn symlink_out_of_the_app_is_not_followed() {
     std::fs::write(&outside, "service: a\n").unwrap();
     std::os::unix::fs::symlink(&outside, env.app().join("config/deploy.yml")).unwrap();
     assert_refused(&env, "outside the app root");
+
+    // A symlinked folder is not followed either.
+    std::fs::remove_file(env.app().join("config/deploy.yml")).unwrap();
+    env.write("config/deploy.yml", "service: a\n");
+    let elsewhere = env.home().join("kamal");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("secrets"), "A=1\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, env.app().join(".kamal")).unwrap();
+    assert_refused(&env, ".kamal/secrets: leads to");
 }
 
 #[test]

@@ -143,21 +143,22 @@ impl Source {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {rel}")),
         };
-        if meta.file_type().is_symlink() {
-            let target = path
-                .canonicalize()
-                .with_context(|| format!("{rel}: a symlink to a file that does not exist"))?;
-            let root = self
-                .root
-                .canonicalize()
-                .with_context(|| format!("cannot resolve {}", self.root.display()))?;
-            if !target.starts_with(&root) {
-                return Err(anyhow::anyhow!(
-                    "{rel}: a symlink to {}, outside the app root; kseal does not follow it",
-                    target.display()
-                ))
-                .hint("replace the symlink with the file itself, inside the app");
+        // Resolve every link on the way, the file's own and its folders':
+        // `.kamal` itself may be a symlink out of the app.
+        let target = path.canonicalize().with_context(|| {
+            if meta.file_type().is_symlink() {
+                format!("{rel}: a symlink to a file that does not exist")
+            } else {
+                format!("cannot resolve {rel}")
             }
+        })?;
+        if !target.starts_with(self.canonical_root()?) {
+            return Err(anyhow::anyhow!(
+                "{rel}: leads to {}, outside the app root, through a symlink; kseal does not \
+                 follow it",
+                target.display()
+            ))
+            .hint("replace the symlink with the file itself, inside the app");
         }
         let meta = std::fs::metadata(&path).with_context(|| format!("cannot read {rel}"))?;
         if !meta.is_file() {
@@ -176,6 +177,12 @@ impl Source {
         Ok(Some(bytes))
     }
 
+    fn canonical_root(&self) -> anyhow::Result<PathBuf> {
+        self.root
+            .canonicalize()
+            .with_context(|| format!("cannot resolve {}", self.root.display()))
+    }
+
     /// The first bytes of a tracked file, for content sniffing; missing,
     /// unreadable and oversized files give `None`.
     pub fn sniff(&self, rel: &str) -> Option<Vec<u8>> {
@@ -189,6 +196,14 @@ impl Source {
         let path = self.root.join(rel);
         let meta = std::fs::symlink_metadata(&path).ok()?;
         if !meta.is_file() {
+            return None;
+        }
+        let inside = path
+            .canonicalize()
+            .ok()
+            .zip(self.canonical_root().ok())
+            .is_some_and(|(target, root)| target.starts_with(root));
+        if !inside {
             return None;
         }
         let mut bytes = Vec::new();
