@@ -584,3 +584,29 @@ fn human_report_of_the_planted_example() {
     assert_eq!(output.status.code(), Some(1));
     insta::assert_snapshot!("planted_human", String::from_utf8(output.stdout).unwrap());
 }
+
+#[test]
+fn missing_program_is_judged_from_the_app_root() {
+    let env = TestEnv::new();
+    env.write(
+        "config/deploy.yml",
+        "service: a\nimage: a\nenv:\n  secret: [DB, API]\n",
+    );
+    env.write(
+        ".kamal/secrets",
+        "DB=$(bin/fetch-secret db) # kseal:ignore KS104 the script prints hex\nAPI=$(bin/missing-fetcher api) # kseal:ignore KS104 the script prints hex\n",
+    );
+    env.write("bin/fetch-secret", "#!/bin/sh\necho 00ff\n");
+    let script = env.app().join("bin/fetch-secret");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let output = env
+        .kseal()
+        .current_dir(env.app().join("config"))
+        .args(["check", "--format", "json"])
+        .output()
+        .unwrap();
+    let found = places(&json(&output));
+    let expected = BTreeSet::from([("KS102".to_owned(), ".kamal/secrets".to_owned(), 2, 5)]);
+    assert_eq!(found, expected);
+}

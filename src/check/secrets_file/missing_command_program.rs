@@ -53,7 +53,15 @@ fn check(ctx: &Context, out: &mut Vec<Finding>) {
                 let Some(program) = dotenv::direct_program(command) else {
                     continue;
                 };
-                if dotenv::program_exists(program) {
+                // Kamal runs from the app root; so does a relative path.
+                let at_root;
+                let lookup = if program.contains('/') && !program.starts_with('/') {
+                    at_root = ctx.source.root.join(program).display().to_string();
+                    at_root.as_str()
+                } else {
+                    program
+                };
+                if dotenv::program_exists(lookup) {
                     continue;
                 }
                 out.push(ctx.at_text(
