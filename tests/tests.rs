@@ -3,6 +3,8 @@
 //! its own module.
 
 mod check;
+mod check_cli;
+mod check_fixtures;
 mod cli;
 mod interop;
 mod store;

@@ -1,11 +1,43 @@
 //! `kseal explain`.
 
+use std::io::Write;
+
+use anyhow::Context;
+use kseal::check::codes;
+use kseal::hint::ResultExt;
+
 use super::{Global, Outcome};
 
+/// Explain a `kseal check` rule: what it catches, why it matters, an
+/// example and the fix. Without RULE, list every rule.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Examples:\n  kseal explain\n  kseal explain KS201\n  \
+    kseal explain literal-registry-password")]
+pub struct Args {
+    /// A rule code (`KS201`) or name (`literal-registry-password`).
+    #[arg(value_name = "RULE")]
+    pub rule: Option<String>,
+}
 
-pub fn run(_args: Args, _global: &Global) -> anyhow::Result<Outcome> {
-    // TODO: `kseal explain` is not built yet; it exits 2 until it is.
-    anyhow::bail!("`kseal explain` is not implemented yet")
+pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
+    let mut out = std::io::stdout().lock();
+    match args.rule {
+        None => {
+            let width = codes::RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
+            for rule in codes::RULES {
+                writeln!(out, "{}  {:width$}  {}", rule.code, rule.name, rule.summary)
+                    .context("cannot write to stdout")?;
+            }
+        }
+        Some(id) => {
+            let rule = codes::find(&id)
+                .ok_or_else(|| anyhow::anyhow!("no rule {id:?}"))
+                .hint("`kseal explain` lists the rules")?;
+            writeln!(out, "# {} {}\n", rule.code, rule.name).context("cannot write to stdout")?;
+            writeln!(out, "{}\n", rule.summary).context("cannot write to stdout")?;
+            writeln!(out, "{}\n", rule.doc.trim()).context("cannot write to stdout")?;
+            writeln!(out, "## Fix\n{}", rule.fix).context("cannot write to stdout")?;
+        }
+    }
+    Ok(Outcome::Clean)
 }

@@ -3,7 +3,10 @@
 //! command substitution (never executed), and the env-file encoding Kamal
 //! uploads to hosts.
 
+pub mod deploy;
 pub mod dotenv;
 pub mod envfile;
+pub mod erb;
 pub mod secrets_files;
 pub mod wiring;
+pub mod yaml;
