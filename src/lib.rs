@@ -27,5 +27,6 @@ pub mod run;
 pub mod scan;
 pub mod secret;
 pub mod store;
+pub mod team;
 
 pub use hint::Hint;

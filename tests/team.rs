@@ -1,0 +1,570 @@
+//! Team access through the real binary: recipients with age and SSH keys,
+//! removal that really revokes, data-key and value rotation, the exposure
+//! ledger on a real git history, the access matrix, Rails credentials
+//! import and doctor.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::util::{TestEnv, git, write_identity};
+
+fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kseal starts");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Asserts exit 2 with an error line and a hint line; returns stderr.
+#[track_caller]
+fn fails_with_hint(out: &Output) -> String {
+    let err = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}\nstderr: {err}",
+        text(&out.stdout)
+    );
+    assert!(err.contains("kseal: error:"), "{err}");
+    assert!(err.contains("\n  hint: "), "no hint: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// A Kamal app with its own HOME and the user's own age identity.
+fn app() -> TestEnv {
+    let env = TestEnv::new();
+    env.write("config/deploy.yml", "service: app\n");
+    ok(&run(env.kseal().arg("keygen"), b""));
+    env
+}
+
+fn set(env: &TestEnv, name: &str, scope: &[&str], value: &[u8]) {
+    ok(&run(env.kseal().args(["set", name]).args(scope), value));
+}
+
+/// `kseal get` with only the identity file `id`.
+fn get_with(env: &TestEnv, id: &Path, name: &str, scope: &[&str]) -> Output {
+    run(
+        env.kseal()
+            .arg("-i")
+            .arg(id)
+            .args(["get", name])
+            .args(scope),
+        b"",
+    )
+}
+
+fn ssh_keygen(dir: &Path, kind: &str, file: &str) -> PathBuf {
+    let path = dir.join(file);
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.args([
+        "-q",
+        "-t",
+        kind,
+        "-N",
+        "",
+        "-C",
+        &format!("{file}@example.com"),
+        "-f",
+    ])
+    .arg(&path);
+    if kind == "rsa" {
+        cmd.args(["-b", "2048"]);
+    }
+    assert!(cmd.status().unwrap().success());
+    path
+}
+
+/// Every file under the store folder and the secrets files, with bytes.
+fn snapshot(env: &TestEnv) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![env.app().join(".kamal")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(out)).expect("stdout is JSON")
+}
+
+#[test]
+fn removed_key_opens_nothing_sealed_afterwards_and_the_rest_open_everything() {
+    let env = app();
+    let me = env.config_home().join("kseal/identity.txt");
+    let keys = env.home().join("keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let bob = keys.join("bob.txt");
+    let bob_pub = write_identity(&bob);
+    let ed = ssh_keygen(&keys, "ed25519", "carol");
+    let rsa = ssh_keygen(&keys, "rsa", "dave");
+
+    set(&env, "DB", &["-d", "production"], b"db-secret");
+    set(&env, "API", &["-d", "staging"], b"api-secret");
+    set(&env, "COMMON", &["--shared"], b"shared-secret");
+    ok(&run(
+        env.kseal().args([
+            "recipients",
+            "add",
+            &bob_pub,
+            "--label",
+            "bob@example.com",
+            "--all",
+        ]),
+        b"",
+    ));
+    for pub_file in [ed.with_extension("pub"), rsa.with_extension("pub")] {
+        ok(&run(
+            env.kseal()
+                .args(["recipients", "add"])
+                .arg(&pub_file)
+                .arg("--all"),
+            b"",
+        ));
+    }
+    // The SSH comment became the label.
+    let listed = json(&run(
+        env.kseal().args(["recipients", "list", "--all", "--json"]),
+        b"",
+    ));
+    let labels: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["scope"] == "production")
+        .map(|r| r["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels[1..],
+        ["bob@example.com", "carol@example.com", "dave@example.com"]
+    );
+    let kinds: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"ssh-ed25519") && kinds.contains(&"ssh-rsa"));
+    assert_eq!(
+        ok(&get_with(&env, &bob, "DB", &["-d", "production"])),
+        "db-secret"
+    );
+
+    ok(&run(
+        env.kseal()
+            .args(["recipients", "rm", "bob@example.com", "--all"]),
+        b"",
+    ));
+    // Sealed afterwards: a new secret, and the old ones under the new key.
+    set(&env, "LATER", &["-d", "production"], b"later-secret");
+    for (name, scope) in [
+        ("DB", ["-d", "production"].as_slice()),
+        ("LATER", &["-d", "production"]),
+        ("API", &["-d", "staging"]),
+        ("COMMON", &["--shared"]),
+    ] {
+        let out = get_with(&env, &bob, name, scope);
+        let err = fails_with_hint(&out);
+        assert!(err.contains("none of your identities"), "{err}");
+        for id in [&me, &ed, &rsa] {
+            let value = ok(&get_with(&env, id, name, scope));
+            assert!(value.ends_with("-secret"), "{name} for {}", id.display());
+        }
+    }
+    let sealed = text(&env.read(".kamal/kseal/secrets.production.sealed"));
+    assert!(!sealed.contains(&bob_pub));
+}
+
+#[test]
+fn remove_re_seals_every_value_and_refuses_the_last_recipient() {
+    let env = app();
+    let bob = env.home().join("bob.txt");
+    let bob_pub = write_identity(&bob);
+    set(&env, "A", &[], b"one");
+    set(&env, "B", &[], b"two");
+    ok(&run(env.kseal().args(["recipients", "add", &bob_pub]), b""));
+    let before = text(&env.read(".kamal/kseal/secrets.sealed"));
+    ok(&run(env.kseal().args(["recipients", "rm", &bob_pub]), b""));
+    let after = text(&env.read(".kamal/kseal/secrets.sealed"));
+    let secret_lines = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| l.starts_with("secret "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (old, new) = (secret_lines(&before), secret_lines(&after));
+    assert_eq!(old.len(), 2);
+    for (o, n) in old.iter().zip(&new) {
+        assert_ne!(o, n, "every value is sealed again under the new key");
+    }
+
+    let mine = std::fs::read_to_string(env.config_home().join("kseal/identity.txt")).unwrap();
+    let own_pub = age_public(&mine);
+    let snap = snapshot(&env);
+    let err = fails_with_hint(&run(env.kseal().args(["recipients", "rm", &own_pub]), b""));
+    assert!(err.contains("last recipient"), "{err}");
+    assert_eq!(snap, snapshot(&env));
+}
+
+/// The public key of an age identity file's text.
+fn age_public(identity: &str) -> String {
+    let out = Command::new("age-keygen")
+        .arg("-y")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(identity.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    text(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn every_bad_key_label_or_destination_exits_2_with_a_hint_and_changes_nothing() {
+    let env = app();
+    set(&env, "A", &["-d", "production"], b"one");
+    set(&env, "S", &["--shared"], b"two");
+    let bob = env.home().join("bob.txt");
+    let bob_pub = write_identity(&bob);
+    ok(&run(
+        env.kseal().args([
+            "recipients",
+            "add",
+            &bob_pub,
+            "--label",
+            "bob",
+            "-d",
+            "production",
+        ]),
+        b"",
+    ));
+    let private = std::fs::read_to_string(&bob).unwrap();
+    let private = private.trim();
+    env.write("two.pub", format!("{bob_pub}\n{bob_pub}\n"));
+    env.write("empty.pub", "# nothing here\n");
+    let mangled = format!("{}x", &bob_pub[..bob_pub.len() - 1]);
+    let rsa_short = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQ";
+    let dsa = "ssh-dss AAAAB3NzaC1kc3MAAACBAP";
+
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["recipients", "add", "age1notakey", "-d", "production"],
+        vec!["recipients", "add", &mangled, "-d", "production"],
+        vec!["recipients", "add", rsa_short, "--all"],
+        vec!["recipients", "add", dsa, "--all"],
+        vec!["recipients", "add", private, "--all"],
+        vec!["recipients", "add", "two.pub", "--all"],
+        vec!["recipients", "add", "empty.pub", "--all"],
+        vec!["recipients", "add", "no-such-file.pub", "--all"],
+        vec!["recipients", "add", &bob_pub, "--label", " padded", "--all"],
+        vec![
+            "recipients",
+            "add",
+            &bob_pub,
+            "--label",
+            "tab\there",
+            "--all",
+        ],
+        vec!["recipients", "add", &bob_pub, "-d", "../production"],
+        vec!["recipients", "add", &bob_pub, "-d", "prod uction"],
+        vec!["recipients", "add", &bob_pub, "-d", "staging"],
+        vec!["recipients", "rm", &bob_pub, "-d", "../x"],
+        vec!["recipients", "rm", &bob_pub, "--shared"],
+        vec!["recipients", "rm", "nobody@example.com", "--all"],
+        vec!["recipients", "rm", &mangled, "--all"],
+        vec!["recipients", "rm", private, "--all"],
+        vec!["recipients", "list", "--destination=-bad"],
+        vec!["rotate", "-d", "a/b"],
+        vec!["rotate", "-d", "staging"],
+        vec!["rotate", "NOPE", "--generate", "-d", "production"],
+        vec!["rotate", "A", "--generate", "4", "-d", "production"],
+        vec!["access", "-d", "production"],
+    ];
+    let long_label = "x".repeat(201);
+    let mut cases = cases;
+    cases.push(vec![
+        "recipients",
+        "add",
+        &bob_pub,
+        "--label",
+        &long_label,
+        "--all",
+    ]);
+
+    let before = snapshot(&env);
+    for case in &cases {
+        let out = run(env.kseal().args(case), b"");
+        let err = text(&out.stderr);
+        if case[0] == "access" {
+            // A usage error from the argument parser: exit 2 as well.
+            assert_eq!(out.status.code(), Some(2), "{case:?}: {err}");
+        } else {
+            fails_with_hint(&out);
+        }
+        assert!(
+            !err.contains("AGE-SECRET-KEY"),
+            "{case:?} echoed a private key: {err}"
+        );
+        assert_eq!(before, snapshot(&env), "{case:?} changed a file");
+    }
+}
+
+#[test]
+fn rotate_changes_the_data_key_or_one_value() {
+    let env = app();
+    set(&env, "A", &["-d", "production"], b"alpha");
+    set(&env, "B", &["-d", "production"], b"beta");
+    let path = ".kamal/kseal/secrets.production.sealed";
+    let before = text(&env.read(path));
+    ok(&run(env.kseal().args(["rotate", "-d", "production"]), b""));
+    let after = text(&env.read(path));
+    let datakey = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("datakey "))
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(datakey(&before), datakey(&after));
+    let get = |name: &str| {
+        ok(&run(
+            env.kseal().args(["get", name, "-d", "production"]),
+            b"",
+        ))
+    };
+    assert_eq!(get("A"), "alpha");
+    assert_eq!(get("B"), "beta");
+
+    ok(&run(
+        env.kseal().args([
+            "rotate",
+            "A",
+            "--generate",
+            "40",
+            "--charset",
+            "hex",
+            "-d",
+            "production",
+        ]),
+        b"",
+    ));
+    let rotated = get("A");
+    assert_eq!(rotated.len(), 40);
+    assert!(rotated.bytes().all(|b| b.is_ascii_hexdigit()), "{rotated}");
+    assert_eq!(get("B"), "beta");
+    let third = text(&env.read(path));
+    assert_eq!(datakey(&after), datakey(&third), "one value, same data key");
+    let line_of = |t: &str, name: &str| {
+        t.lines()
+            .find(|l| l.starts_with(&format!("secret {name} ")))
+            .unwrap()
+            .to_owned()
+    };
+    assert_ne!(line_of(&after, "A"), line_of(&third, "A"));
+    assert_eq!(line_of(&after, "B"), line_of(&third, "B"));
+}
+
+#[test]
+fn access_matrix_counts_secrets_per_recipient_and_file() {
+    let env = app();
+    set(&env, "A", &["-d", "production"], b"1");
+    set(&env, "B", &["-d", "production"], b"2");
+    set(&env, "C", &["--shared"], b"3");
+    let bob_pub = write_identity(&env.home().join("bob.txt"));
+    ok(&run(
+        env.kseal().args([
+            "recipients",
+            "add",
+            &bob_pub,
+            "--label",
+            "bob",
+            "-d",
+            "production",
+        ]),
+        b"",
+    ));
+    let matrix = json(&run(env.kseal().args(["access", "--json"]), b""));
+    let scopes: Vec<&str> = matrix["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(scopes, ["shared", "production"]);
+    let bob = matrix["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == bob_pub.as_str())
+        .unwrap();
+    assert_eq!(bob["secrets"], serde_json::json!([null, 2]));
+    assert_eq!(bob["total"], 2);
+    assert_eq!(matrix["recipients"].as_array().unwrap().len(), 2);
+
+    let table = ok(&run(env.kseal().arg("access"), b""));
+    let bob_line = table.lines().find(|l| l.starts_with("bob ")).unwrap();
+    let cells: Vec<&str> = bob_line.split_whitespace().collect();
+    assert_eq!(cells, ["bob", "-", "2", "2"]);
+}
+
+/// Commits everything in the app with a fixed date, so the ledger's dates
+/// can be checked.
+fn commit(env: &TestEnv, message: &str, date: &str) -> String {
+    git(&env.app(), &["add", "-A"]);
+    let status = Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(["-c", "core.hooksPath=", "commit", "-q", "-m", message])
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_AUTHOR_DATE", date)
+        .current_dir(env.app())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(env.app())
+        .output()
+        .unwrap();
+    text(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn exposure_ledger_reads_when_the_key_could_read_each_secret_from_git() {
+    let env = app();
+    git(&env.app(), &["init", "-q"]);
+    let bob_pub = write_identity(&env.home().join("bob.txt"));
+    let carol_pub = write_identity(&env.home().join("carol.txt"));
+    let scope = ["-d", "production"];
+
+    set(&env, "OLD", &scope, b"old");
+    ok(&run(
+        env.kseal()
+            .args(["recipients", "add", &carol_pub, "--label", "carol"])
+            .args(scope),
+        b"",
+    ));
+    commit(&env, "store with carol", "2026-01-01T00:00:00Z");
+    ok(&run(
+        env.kseal()
+            .args(["recipients", "add", &bob_pub, "--label", "bob"])
+            .args(scope),
+        b"",
+    ));
+    let bob_added = commit(&env, "add bob", "2026-02-01T00:00:00Z");
+    set(&env, "NEW", &scope, b"new");
+    ok(&run(env.kseal().args(["rm", "OLD"]).args(scope), b""));
+    ok(&run(
+        env.kseal().args(["recipients", "rm", "carol"]).args(scope),
+        b"",
+    ));
+    let new_added = commit(&env, "NEW in, OLD out, carol out", "2026-03-01T00:00:00Z");
+    set(&env, "UNCOMMITTED", &scope, b"u");
+    // A shared file bob was never on stays out of his ledger.
+    set(&env, "SHARED", &["--shared"], b"s");
+
+    let ledger = json(&run(
+        env.kseal()
+            .args(["recipients", "rm", "bob", "--all", "--json"]),
+        b"",
+    ));
+    assert_eq!(ledger["git_history"], true);
+    assert_eq!(ledger["labels"], serde_json::json!(["bob"]));
+    let files = ledger["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{ledger:#}");
+    let file = &files[0];
+    assert_eq!(file["scope"], "production");
+    assert_eq!(file["recipient_since"]["commit"], bob_added.as_str());
+    assert_eq!(file["recipient_since"]["date"], "2026-02-01T00:00:00Z");
+    let secrets: Vec<(String, bool, Option<String>)> = file["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["current"].as_bool().unwrap(),
+                s["since"]["commit"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            ("NEW".to_owned(), true, Some(new_added.clone())),
+            ("OLD".to_owned(), false, Some(bob_added.clone())),
+            ("UNCOMMITTED".to_owned(), true, None),
+        ]
+    );
+
+    // Carol, removed in an earlier commit, has a ledger of her own past.
+    commit(&env, "bob out", "2026-04-01T00:00:00Z");
+    let carol = age_public(&std::fs::read_to_string(env.home().join("carol.txt")).unwrap());
+    assert_eq!(carol, carol_pub);
+    let err = fails_with_hint(&run(
+        env.kseal()
+            .args(["recipients", "rm", &carol_pub])
+            .args(scope),
+        b"",
+    ));
+    assert!(err.contains("is not a recipient"), "{err}");
+
+    // The human form names each secret with its commit.
+    let env2 = app();
+    git(&env2.app(), &["init", "-q"]);
+    set(&env2, "TOKEN", &[], b"t");
+    let dave_pub = write_identity(&env2.home().join("dave.txt"));
+    ok(&run(
+        env2.kseal()
+            .args(["recipients", "add", &dave_pub, "--label", "dave"]),
+        b"",
+    ));
+    let added = commit(&env2, "dave", "2026-05-01T00:00:00Z");
+    let out = run(env2.kseal().args(["recipients", "rm", "dave"]), b"");
+    let report = ok(&out);
+    assert!(
+        report.contains("Exposure ledger for dave: 1 secret"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "TOKEN  since {} (2026-05-01T00:00:00Z)",
+            &added[..12]
+        )),
+        "{report}"
+    );
+    assert!(report.contains("rotate"), "{report}");
+}
