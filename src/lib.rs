@@ -20,6 +20,7 @@
 pub mod check;
 pub mod findings;
 pub mod hint;
+pub mod import;
 pub mod kamal;
 pub mod keys;
 pub mod redact;

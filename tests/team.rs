@@ -568,3 +568,208 @@ fn exposure_ledger_reads_when_the_key_could_read_each_secret_from_git() {
     );
     assert!(report.contains("rotate"), "{report}");
 }
+
+/// Writes `config/<rel>` as Rails would from `input` (JSON, or YAML with
+/// `raw`), with the key file `config/<key>`, by the Ruby script in
+/// tests/support.
+fn rails_credentials(env: &TestEnv, rel: &str, key: &str, input: &str, raw: bool) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/rails_credentials.rb");
+    let enc = env.app().join("config").join(rel);
+    std::fs::create_dir_all(enc.parent().unwrap()).unwrap();
+    let mut cmd = Command::new("ruby");
+    cmd.arg(&script);
+    if raw {
+        cmd.arg("--raw");
+    }
+    cmd.arg(&enc).arg(env.app().join("config").join(key));
+    let out = run(&mut cmd, input.as_bytes());
+    assert!(
+        out.status.success(),
+        "the Ruby encoder (install `ruby`) failed: {}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn rails_credentials_import_byte_exact_from_a_ruby_made_file() {
+    let env = app();
+    let pem =
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----\n";
+    let values = serde_json::json!({
+        "secret_key_base": "a".repeat(128),
+        "aws": {
+            "access_key_id": "AKIA0123",
+            "secret_access_key": "s3cr3t/+=with$dollar#hash 'q' \"dq\" \\back",
+            "nested": { "deep": "ünïcødé ✓" }
+        },
+        "pem": pem,
+        "spaces": "  padded  ",
+        "looks_like_bool": "yes",
+        "port": 5432,
+        "enabled": true,
+        "empty_string": "",
+    });
+    rails_credentials(
+        &env,
+        "credentials/production.yml.enc",
+        "credentials/production.key",
+        &values.to_string(),
+        false,
+    );
+    let out = run(
+        env.kseal().args([
+            "import",
+            "config/credentials/production.yml.enc",
+            "-d",
+            "production",
+            "--wire",
+        ]),
+        b"",
+    );
+    ok(&out);
+    let expected: [(&str, String); 10] = [
+        ("SECRET_KEY_BASE", "a".repeat(128)),
+        ("AWS__ACCESS_KEY_ID", "AKIA0123".into()),
+        (
+            "AWS__SECRET_ACCESS_KEY",
+            "s3cr3t/+=with$dollar#hash 'q' \"dq\" \\back".into(),
+        ),
+        ("AWS__NESTED__DEEP", "ünïcødé ✓".into()),
+        ("PEM", pem.into()),
+        ("SPACES", "  padded  ".into()),
+        ("LOOKS_LIKE_BOOL", "yes".into()),
+        ("PORT", "5432".into()),
+        ("ENABLED", "true".into()),
+        ("EMPTY_STRING", String::new()),
+    ];
+    for (name, value) in &expected {
+        let got = run(env.kseal().args(["get", name, "-d", "production"]), b"");
+        assert_eq!(
+            got.stdout,
+            value.as_bytes(),
+            "{name}: {}",
+            text(&got.stderr)
+        );
+    }
+    // --wire added the reference lines Kamal reads.
+    let wired = text(&env.read(".kamal/secrets.production"));
+    assert!(
+        wired.contains("AWS__SECRET_ACCESS_KEY=$AWS__SECRET_ACCESS_KEY"),
+        "{wired}"
+    );
+    assert!(wired.contains("PEM=$PEM"), "{wired}");
+    // No value reached the report.
+    let report = text(&out.stderr);
+    assert!(
+        !report.contains("AKIA0123") && !report.contains("s3cr3t"),
+        "{report}"
+    );
+
+    // Hand-written YAML with comments, a list and a bad name: the list and
+    // the name are reported by path, the rest imported.
+    rails_credentials(
+        &env,
+        "credentials.yml.enc",
+        "master.key",
+        "# aws:\n#   key: commented out\nsecret_key_base: \"abc\"\nhosts:\n  - a\n  - b\nbad-name: v\n",
+        true,
+    );
+    let out = run(
+        env.kseal().args(["import", "config/credentials.yml.enc"]),
+        b"",
+    );
+    ok(&out);
+    let report = text(&out.stderr);
+    assert!(
+        report.contains("config/credentials.yml.enc: hosts: skipped, a list"),
+        "{report}"
+    );
+    assert!(report.contains("bad-name: skipped"), "{report}");
+    assert_eq!(
+        ok(&run(env.kseal().args(["get", "SECRET_KEY_BASE"]), b"")),
+        "abc"
+    );
+    assert!(
+        report.contains("SECRET_KEY_BASE=$SECRET_KEY_BASE"),
+        "{report}"
+    );
+}
+
+#[test]
+fn rails_master_key_from_the_environment_and_wrong_keys() {
+    let env = app();
+    rails_credentials(
+        &env,
+        "credentials/staging.yml.enc",
+        "credentials/staging.key",
+        r#"{"api_token": "tok-123"}"#,
+        false,
+    );
+    let key_file = env.app().join("config/credentials/staging.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    std::fs::remove_file(&key_file).unwrap();
+    let import = [
+        "import",
+        "config/credentials/staging.yml.enc",
+        "-d",
+        "staging",
+    ];
+
+    let before = snapshot(&env);
+    let err = fails_with_hint(&run(env.kseal().args(import), b""));
+    assert!(err.contains("staging.key does not exist"), "{err}");
+    assert!(err.contains("RAILS_MASTER_KEY"), "{err}");
+
+    let wrong = "0123456789abcdef0123456789abcdef";
+    let err = fails_with_hint(&run(
+        env.kseal().args(import).env("RAILS_MASTER_KEY", wrong),
+        b"",
+    ));
+    assert!(
+        err.contains("cannot decrypt with the key from RAILS_MASTER_KEY"),
+        "{err}"
+    );
+    assert!(!err.contains(wrong), "{err}");
+    let err = fails_with_hint(&run(
+        env.kseal().args(import).env("RAILS_MASTER_KEY", "not-hex"),
+        b"",
+    ));
+    assert!(
+        err.contains("RAILS_MASTER_KEY: the master key has 7 characters"),
+        "{err}"
+    );
+    env.write("wrong.key", wrong);
+    let err = fails_with_hint(&run(
+        env.kseal().args(import).args(["--rails-key", "wrong.key"]),
+        b"",
+    ));
+    assert!(err.contains("key from wrong.key"), "{err}");
+    env.write("config/credentials/staging.yml.enc", "not--rails");
+    let err = fails_with_hint(&run(
+        env.kseal().args(import).env("RAILS_MASTER_KEY", key.trim()),
+        b"",
+    ));
+    assert!(err.contains("not a Rails encrypted file"), "{err}");
+    assert_eq!(before, snapshot(&env), "a failed import changes nothing");
+
+    std::fs::write(&key_file, &key).unwrap();
+    rails_credentials(
+        &env,
+        "credentials/staging.yml.enc",
+        "credentials/staging.key",
+        r#"{"api_token": "tok-123"}"#,
+        false,
+    );
+    std::fs::remove_file(&key_file).unwrap();
+    ok(&run(
+        env.kseal().args(import).env("RAILS_MASTER_KEY", key.trim()),
+        b"",
+    ));
+    assert_eq!(
+        ok(&run(
+            env.kseal().args(["get", "API_TOKEN", "-d", "staging"]),
+            b""
+        )),
+        "tok-123"
+    );
+}
