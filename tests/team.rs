@@ -773,3 +773,93 @@ fn rails_master_key_from_the_environment_and_wrong_keys() {
         "tok-123"
     );
 }
+
+fn doctor(env: &TestEnv) -> (Option<i32>, Vec<(String, String, String)>) {
+    let out = run(env.kseal().args(["doctor", "--json"]), b"");
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["path"].as_str().unwrap_or_default().to_owned(),
+                f["fix"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (out.status.code(), list)
+}
+
+#[test]
+fn doctor_finds_loose_keys_tracked_secrets_and_stores_you_cannot_open() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let env = app();
+    git(&env.app(), &["init", "-q"]);
+    env.write(
+        ".gitignore",
+        "/config/master.key\n/config/credentials/*.key\n/.env\n",
+    );
+    set(&env, "A", &["-d", "production"], b"one");
+    let (code, findings) = doctor(&env);
+    assert_eq!((code, findings.len()), (Some(0), 0), "{findings:?}");
+
+    // A store sealed to someone else only, a tracked master key and .env,
+    // and a .gitignore that no longer covers them.
+    let bob = env.home().join("bob.txt");
+    write_identity(&bob);
+    ok(&run(
+        env.kseal()
+            .arg("-i")
+            .arg(&bob)
+            .args(["set", "B", "-d", "staging"]),
+        b"two",
+    ));
+    env.write("config/master.key", "0123456789abcdef0123456789abcdef");
+    env.write(".env", "DATABASE_URL=postgres://u:p@h/db\n");
+    env.write(".gitignore", "");
+    git(&env.app(), &["add", "-A"]);
+    let (code, findings) = doctor(&env);
+    assert_eq!(code, Some(1));
+    let kinds: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|(k, p, _)| (k.as_str(), p.as_str()))
+        .collect();
+    for expected in [
+        ("not-a-recipient", ".kamal/kseal/secrets.staging.sealed"),
+        ("tracked-secret-file", "config/master.key"),
+        ("tracked-secret-file", ".env"),
+        ("not-ignored", "config/master.key"),
+        ("not-ignored", "config/credentials/production.key"),
+        ("not-ignored", ".env"),
+    ] {
+        assert!(
+            kinds.contains(&expected),
+            "{expected:?} missing from {kinds:?}"
+        );
+    }
+    assert_eq!(kinds.len(), 6, "{kinds:?}");
+    let fix_of = |kind: &str| findings.iter().find(|f| f.0 == kind).unwrap().2.clone();
+    assert!(fix_of("not-a-recipient").contains("kseal recipients add 'age1"));
+    assert!(fix_of("tracked-secret-file").contains("git rm --cached"));
+    assert!(fix_of("not-ignored").contains("to .gitignore"));
+
+    // An identity file others can read.
+    let identity = env.config_home().join("kseal/identity.txt");
+    std::fs::set_permissions(&identity, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, findings) = doctor(&env);
+    assert_eq!(code, Some(1));
+    let mode = findings.iter().find(|f| f.0 == "identity-mode").unwrap();
+    assert_eq!(mode.2, format!("chmod 600 {}", identity.display()));
+    let human = run(env.kseal().arg("doctor"), b"");
+    assert_eq!(human.status.code(), Some(1));
+    assert!(
+        text(&human.stdout).contains("  fix: chmod 600 "),
+        "{}",
+        text(&human.stdout)
+    );
+    // The master key's value never reaches the report.
+    assert!(!text(&human.stdout).contains("0123456789abcdef"));
+}

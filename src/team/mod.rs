@@ -19,6 +19,7 @@ use crate::keys::{DynIdentity, RecipientKey};
 use crate::store::{OpenStore, Scope, StoreLock};
 
 pub mod access;
+pub mod doctor;
 pub mod ledger;
 
 /// Largest `.pub` file kseal reads; a public key line is far shorter.
