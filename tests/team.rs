@@ -470,6 +470,7 @@ fn exposure_ledger_reads_when_the_key_could_read_each_secret_from_git() {
     let carol_pub = write_identity(&env.home().join("carol.txt"));
     let scope = ["-d", "production"];
 
+    set(&env, "GONE", &scope, b"gone");
     set(&env, "OLD", &scope, b"old");
     ok(&run(
         env.kseal()
@@ -478,6 +479,13 @@ fn exposure_ledger_reads_when_the_key_could_read_each_secret_from_git() {
         b"",
     ));
     commit(&env, "store with carol", "2026-01-01T00:00:00Z");
+    // GONE goes and the data key is rotated: bob, added later, never gets
+    // the key that sealed GONE.
+    ok(&run(env.kseal().args(["rm", "GONE"]).args(scope), b""));
+    ok(&run(env.kseal().args(["rotate"]).args(scope), b""));
+    let rotated = commit(&env, "GONE out, rotate", "2026-01-15T00:00:00Z");
+    set(&env, "EARLY", &scope, b"early");
+    let early = commit(&env, "EARLY in", "2026-01-20T00:00:00Z");
     ok(&run(
         env.kseal()
             .args(["recipients", "add", &bob_pub, "--label", "bob"])
@@ -509,7 +517,7 @@ fn exposure_ledger_reads_when_the_key_could_read_each_secret_from_git() {
     assert_eq!(file["scope"], "production");
     assert_eq!(file["recipient_since"]["commit"], bob_added.as_str());
     assert_eq!(file["recipient_since"]["date"], "2026-02-01T00:00:00Z");
-    let secrets: Vec<(String, bool, Option<String>)> = file["secrets"]
+    let secrets: Vec<(String, bool, Option<String>, bool)> = file["secrets"]
         .as_array()
         .unwrap()
         .iter()
@@ -518,15 +526,17 @@ fn exposure_ledger_reads_when_the_key_could_read_each_secret_from_git() {
                 s["name"].as_str().unwrap().to_owned(),
                 s["current"].as_bool().unwrap(),
                 s["since"]["commit"].as_str().map(str::to_owned),
+                s["sealed_before_added"].as_bool().unwrap(),
             )
         })
         .collect();
     assert_eq!(
         secrets,
         [
-            ("NEW".to_owned(), true, Some(new_added.clone())),
-            ("OLD".to_owned(), false, Some(bob_added.clone())),
-            ("UNCOMMITTED".to_owned(), true, None),
+            ("EARLY".to_owned(), true, Some(early.clone()), true),
+            ("NEW".to_owned(), true, Some(new_added.clone()), false),
+            ("OLD".to_owned(), false, Some(rotated.clone()), true),
+            ("UNCOMMITTED".to_owned(), true, None, false),
         ]
     );
 

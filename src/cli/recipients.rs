@@ -308,9 +308,9 @@ fn rm(args: RmArgs, global: &Global) -> anyhow::Result<Outcome> {
 
     // The ledger is read before anything changes: the files as they are now
     // are exactly what the key could open.
-    let ledger = ledger::build(&root, &key, &holding)?;
-    let scopes: Vec<Scope> = holding.iter().map(|(s, _)| s.clone()).collect();
     let identities = identities(global)?;
+    let ledger = ledger::build(&root, &key, &holding, &identities)?;
+    let scopes: Vec<Scope> = holding.iter().map(|(s, _)| s.clone()).collect();
     team::change_files(&root, &scopes, &identities, |s| s.remove_recipient(&key))?;
 
     for scope in &scopes {
@@ -357,11 +357,13 @@ fn print_ledger(out: &mut impl Write, ledger: &ledger::Ledger) -> std::io::Resul
                 Some(since) => format!("since {} ({})", short_commit(&since.commit), since.date),
                 None => "not committed yet".to_owned(),
             };
-            let note = if secret.current {
-                ""
-            } else {
-                "  (deleted since; old value)"
-            };
+            let mut note = String::new();
+            if secret.sealed_before_added {
+                note.push_str("  (sealed before they were added, under the key they got)");
+            }
+            if !secret.current {
+                note.push_str("  (deleted since; old value)");
+            }
             writeln!(out, "  {:width$}  {since}{note}", secret.name)?;
         }
     }

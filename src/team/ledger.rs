@@ -9,9 +9,11 @@
 //! When the app is in a git repository, each file's history is read with
 //! `git log` and `git cat-file --batch` (fixed arguments; the only variable
 //! parts are commit ids and the file's path). A secret's `since` is the
-//! first commit in which the key was a recipient of a revision holding that
-//! secret. Secrets that were deleted from the file later but were readable
-//! in an old revision are listed too.
+//! first commit whose revision of it the key could decrypt: one it was a
+//! recipient of, or an earlier one sealed under the same data key (adding a
+//! recipient does not change the data key, so the newcomer also reads back
+//! to the last rotation). Secrets that were deleted from the file later but
+//! were readable in an old revision are listed too.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -19,9 +21,11 @@ use std::process::{Command, Stdio};
 
 use anyhow::Context;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::access::scope_name;
-use crate::keys::RecipientKey;
+use crate::keys::{DynIdentity, RecipientKey};
+use crate::store::datakey::DataKey;
 use crate::store::format::format_time;
 use crate::store::{Scope, SealedFile};
 
@@ -43,6 +47,9 @@ pub struct ExposedSecret {
     /// The first commit in which the key could read it; `None` when no
     /// commit shows that (not a git repository, or not committed yet).
     pub since: Option<Since>,
+    /// Whether that first readable revision was sealed before the key was
+    /// added, under the data key it later received.
+    pub sealed_before_added: bool,
 }
 
 /// One sealed file's part of the ledger.
@@ -74,11 +81,13 @@ impl Ledger {
 }
 
 /// The ledger of `key` over `files`: each sealed file as it is now (before
-/// the key is removed), with its scope.
+/// the key is removed), with its scope. `identities` are the caller's: they
+/// tell which revisions share a data key (see [`same_key_groups`]).
 pub fn build(
     root: &Path,
     key: &RecipientKey,
     files: &[(Scope, SealedFile)],
+    identities: &[DynIdentity],
 ) -> anyhow::Result<Ledger> {
     let git = GitRepo::find(root);
     let mut labels: Vec<String> = Vec::new();
@@ -94,39 +103,54 @@ pub fn build(
             Some(repo) => repo.revisions(root, &rel)?,
             None => Vec::new(),
         };
+        // Every committed revision, oldest first, then the file as it is.
+        let mut revisions: Vec<(Option<Since>, &SealedFile)> = history
+            .iter()
+            .map(|(since, file)| (Some(since.clone()), file))
+            .collect();
+        revisions.push((None, file));
+
+        let direct: Vec<bool> = revisions
+            .iter()
+            .map(|(_, f)| f.recipients().iter().any(|r| &r.key == key))
+            .collect();
+        let groups = same_key_groups(&revisions, identities);
+        let readable: Vec<bool> = groups
+            .iter()
+            .map(|g| groups.iter().zip(&direct).any(|(h, d)| *d && h == g))
+            .collect();
 
         let mut secrets: Vec<ExposedSecret> = Vec::new();
-        let mut recipient_since = None;
-        for (since, revision) in &history {
-            if !revision.recipients().iter().any(|r| &r.key == key) {
+        for (i, (since, revision)) in revisions.iter().enumerate() {
+            if !readable[i] {
                 continue;
             }
-            recipient_since.get_or_insert_with(|| since.clone());
             for entry in revision.entries() {
                 if !secrets.iter().any(|s| s.name == entry.name) {
                     secrets.push(ExposedSecret {
                         name: entry.name.clone(),
                         current: false,
-                        since: Some(since.clone()),
+                        since: since.clone(),
+                        sealed_before_added: !direct[i],
                     });
                 }
             }
         }
-        let key_is_recipient_now = file.recipients().iter().any(|r| &r.key == key);
-        for entry in file.entries() {
-            match secrets.iter_mut().find(|s| s.name == entry.name) {
-                Some(secret) => secret.current = key_is_recipient_now || secret.current,
-                None if key_is_recipient_now => secrets.push(ExposedSecret {
-                    name: entry.name.clone(),
-                    current: true,
-                    since: None,
-                }),
-                None => {}
+        if readable.last() == Some(&true) {
+            for entry in file.entries() {
+                if let Some(secret) = secrets.iter_mut().find(|s| s.name == entry.name) {
+                    secret.current = true;
+                }
             }
         }
-        if secrets.is_empty() && recipient_since.is_none() && !key_is_recipient_now {
+        if secrets.is_empty() && !direct.iter().any(|d| *d) {
             continue;
         }
+        let recipient_since = revisions
+            .iter()
+            .zip(&direct)
+            .find(|(_, d)| **d)
+            .and_then(|((since, _), _)| since.clone());
         secrets.sort_by(|a, b| a.name.cmp(&b.name));
         exposures.push(FileExposure {
             scope: scope_name(scope),
@@ -141,6 +165,52 @@ pub fn build(
         git_history: git.is_some(),
         files: exposures,
     })
+}
+
+/// For each revision, the number of its group: revisions in one group were
+/// sealed under the same data key, so a key that can unwrap one of them
+/// reads them all. Adding a recipient keeps the data key, so a newcomer
+/// also reads earlier revisions back to the last rotation.
+///
+/// Two revisions share a key when the caller's identities unwrap the same
+/// data key from both. When they cannot unwrap one of two consecutive
+/// revisions, the two are counted as sharing a key: without the key a
+/// rotation cannot be told from a change of every value, and for an
+/// offboarding report listing too much is the safe mistake.
+fn same_key_groups(
+    revisions: &[(Option<Since>, &SealedFile)],
+    identities: &[DynIdentity],
+) -> Vec<usize> {
+    let fingerprints: Vec<Option<[u8; 32]>> = revisions
+        .iter()
+        .map(|(_, f)| {
+            DataKey::unwrap(f.wrapped_key(), identities)
+                .ok()
+                .map(|k| Sha256::digest(k.expose()).into())
+        })
+        .collect();
+    let mut group: Vec<usize> = (0..revisions.len()).collect();
+    let merge = |group: &mut Vec<usize>, a: usize, b: usize| {
+        let (from, to) = (group[a].max(group[b]), group[a].min(group[b]));
+        for g in group.iter_mut() {
+            if *g == from {
+                *g = to;
+            }
+        }
+    };
+    for i in 0..revisions.len() {
+        for j in 0..i {
+            if let (Some(a), Some(b)) = (&fingerprints[i], &fingerprints[j])
+                && a == b
+            {
+                merge(&mut group, i, j);
+            }
+        }
+        if i > 0 && (fingerprints[i].is_none() || fingerprints[i - 1].is_none()) {
+            merge(&mut group, i, i - 1);
+        }
+    }
+    group
 }
 
 /// A git work tree that holds the app.
@@ -287,4 +357,50 @@ fn cat_file_batch(root: &Path, requests: String) -> anyhow::Result<Vec<Option<Ve
     let _ = feeder.join();
     let _ = child.wait();
     Ok(blobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+    use crate::secret::SecretValue;
+    use crate::store::{OpenStore, Recipient};
+
+    /// Four revisions: X; X and Y under the same key; both after a
+    /// rotation; both with new values under that second key.
+    fn revisions() -> (Vec<SealedFile>, Vec<DynIdentity>) {
+        let dir = tempfile::tempdir().unwrap();
+        let id = age::x25519::Identity::generate();
+        let key = RecipientKey::from_str(&id.to_public().to_string()).unwrap();
+        let mut store =
+            OpenStore::create(dir.path(), &Scope::Default, vec![Recipient::new(key, "me")])
+                .unwrap();
+        let value = |t: &str| SecretValue::new(t.as_bytes().to_vec());
+        let mut files = Vec::new();
+        let mut snap = |s: &OpenStore| files.push(SealedFile::parse(&s.to_bytes()).unwrap());
+        store.set("X", value("1")).unwrap();
+        snap(&store);
+        store.set("Y", value("2")).unwrap();
+        snap(&store);
+        store.rotate_data_key().unwrap();
+        snap(&store);
+        store.set("X", value("3")).unwrap();
+        store.set("Y", value("4")).unwrap();
+        snap(&store);
+        (files, vec![Box::new(id)])
+    }
+
+    #[test]
+    fn revisions_group_by_data_key() {
+        let (files, ids) = revisions();
+        let revs: Vec<(Option<Since>, &SealedFile)> = files.iter().map(|f| (None, f)).collect();
+        // With the key, every revision's data key is compared.
+        assert_eq!(same_key_groups(&revs, &ids), [0, 0, 2, 2]);
+        // Without it, a rotation cannot be seen: neighbours are assumed to
+        // share a key, so the ledger lists too much rather than too little.
+        assert_eq!(same_key_groups(&revs, &[]), [0, 0, 0, 0]);
+        let other: Vec<DynIdentity> = vec![Box::new(age::x25519::Identity::generate())];
+        assert_eq!(same_key_groups(&revs, &other), [0, 0, 0, 0]);
+    }
 }
