@@ -873,3 +873,49 @@ fn doctor_finds_loose_keys_tracked_secrets_and_stores_you_cannot_open() {
     // The master key's value never reaches the report.
     assert!(!text(&human.stdout).contains("0123456789abcdef"));
 }
+
+#[test]
+fn all_files_change_together_or_not_at_all() {
+    let env = app();
+    set(&env, "A", &["-d", "production"], b"one");
+    // A file sealed to bob only: this user cannot open it.
+    let bob = env.home().join("bob.txt");
+    write_identity(&bob);
+    ok(&run(
+        env.kseal()
+            .arg("-i")
+            .arg(&bob)
+            .args(["set", "B", "-d", "staging"]),
+        b"two",
+    ));
+    let carol_pub = write_identity(&env.home().join("carol.txt"));
+    let before = snapshot(&env);
+    for args in [
+        vec!["recipients", "add", carol_pub.as_str(), "--all"],
+        vec!["rotate", "--all"],
+    ] {
+        let err = fails_with_hint(&run(env.kseal().args(&args), b""));
+        assert!(err.contains("secrets.staging.sealed"), "{args:?}: {err}");
+        assert_eq!(before, snapshot(&env), "{args:?} wrote a file");
+    }
+    // With both identities every file opens, and both change.
+    let me = env.config_home().join("kseal/identity.txt");
+    ok(&run(
+        env.kseal().arg("-i").arg(&me).arg("-i").arg(&bob).args([
+            "recipients",
+            "add",
+            &carol_pub,
+            "--label",
+            "carol",
+            "--all",
+        ]),
+        b"",
+    ));
+    for file in ["secrets.production.sealed", "secrets.staging.sealed"] {
+        let sealed = text(&env.read(format!(".kamal/kseal/{file}")));
+        assert!(
+            sealed.contains(&format!("recipient {carol_pub} carol")),
+            "{file}"
+        );
+    }
+}

@@ -82,6 +82,12 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
             );
             scope
         }
+        (false, None) => {
+            eprintln!(
+                "kseal: importing into the default destination (-d DEST or --shared chooses another)"
+            );
+            args.scope.scope()?
+        }
         _ => args.scope.scope()?,
     };
     let display = args.file.display().to_string();
