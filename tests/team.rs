@@ -605,6 +605,10 @@ fn rails_credentials_import_byte_exact_from_a_ruby_made_file() {
     let env = app();
     let pem =
         "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----\n";
+    // Over 65535 bytes: Marshal writes the YAML's length in three bytes.
+    let big: String = (0..70_000u32)
+        .map(|i| char::from(b"AZaz09+/="[(i % 9) as usize]))
+        .collect();
     let values = serde_json::json!({
         "secret_key_base": "a".repeat(128),
         "aws": {
@@ -618,6 +622,7 @@ fn rails_credentials_import_byte_exact_from_a_ruby_made_file() {
         "port": 5432,
         "enabled": true,
         "empty_string": "",
+        "big": big,
     });
     rails_credentials(
         &env,
@@ -637,7 +642,8 @@ fn rails_credentials_import_byte_exact_from_a_ruby_made_file() {
         b"",
     );
     ok(&out);
-    let expected: [(&str, String); 10] = [
+    let expected: [(&str, String); 11] = [
+        ("BIG", big.clone()),
         ("SECRET_KEY_BASE", "a".repeat(128)),
         ("AWS__ACCESS_KEY_ID", "AKIA0123".into()),
         (

@@ -192,6 +192,16 @@ mod tests {
         assert_eq!(read_string(b""), Err(MarshalError::Truncated));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_a_string_or_an_error(data in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let mut framed = b"\x04\x08".to_vec();
+            framed.extend_from_slice(&data);
+            let _ = read_string(&framed);
+            let _ = read_string(&data);
+        }
+    }
+
     #[test]
     fn negative_long_forms() {
         let mut r = Reader {
