@@ -218,7 +218,17 @@ fn remove_re_seals_every_value_and_refuses_the_last_recipient() {
     set(&env, "B", &[], b"two");
     ok(&run(env.kseal().args(["recipients", "add", &bob_pub]), b""));
     let before = text(&env.read(".kamal/kseal/secrets.sealed"));
-    ok(&run(env.kseal().args(["recipients", "rm", &bob_pub]), b""));
+    // Outside git the ledger still lists what the key could read, with no
+    // commit to date it.
+    let ledger = json(&run(
+        env.kseal().args(["recipients", "rm", &bob_pub, "--json"]),
+        b"",
+    ));
+    assert_eq!(ledger["git_history"], false);
+    let secrets = &ledger["files"][0]["secrets"];
+    assert_eq!(secrets[0]["name"], "A");
+    assert_eq!(secrets[1]["name"], "B");
+    assert!(secrets[0]["since"].is_null() && secrets[1]["current"] == true);
     let after = text(&env.read(".kamal/kseal/secrets.sealed"));
     let secret_lines = |t: &str| -> Vec<String> {
         t.lines()
