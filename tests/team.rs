@@ -935,3 +935,47 @@ fn all_files_change_together_or_not_at_all() {
         );
     }
 }
+
+#[test]
+fn import_offers_to_wire_on_a_terminal_and_only_there() {
+    let env = app();
+    env.write(".env", "API_TOKEN=tok\n");
+    // Without a terminal nothing is wired; kseal says how.
+    let out = run(
+        env.kseal().args(["import", ".env", "-d", "production"]),
+        b"y\n",
+    );
+    let err = text(&ok_status(&out).stderr);
+    assert!(err.contains("API_TOKEN=$API_TOKEN"), "{err}");
+    assert!(err.contains("--wire"), "{err}");
+    assert!(!env.app().join(".kamal/secrets.production").exists());
+
+    // On a terminal kseal asks, and "y" wires.
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let command = format!(
+        "env -i PATH={} HOME={} XDG_CONFIG_HOME={} NO_COLOR=1 {} -C {} import .env -d production",
+        quote(&std::env::var("PATH").unwrap_or_default()),
+        quote(&env.home().display().to_string()),
+        quote(&env.config_home().display().to_string()),
+        quote(env!("CARGO_BIN_EXE_kseal")),
+        quote(&env.app().display().to_string()),
+    );
+    let shell = format!(
+        "(sleep 1; printf 'y\\n'; sleep 1) | timeout 60 script -qec {} /dev/null",
+        quote(&command)
+    );
+    let out = Command::new("sh").arg("-c").arg(shell).output().unwrap();
+    let screen = text(&out.stdout);
+    assert!(
+        screen.contains("Add them to .kamal/secrets.production now? [y/N]"),
+        "{screen}"
+    );
+    let wired = text(&env.read(".kamal/secrets.production"));
+    assert!(wired.contains("API_TOKEN=$API_TOKEN"), "{wired}");
+}
+
+#[track_caller]
+fn ok_status(out: &Output) -> &Output {
+    ok(out);
+    out
+}
