@@ -15,6 +15,7 @@
 //! to the last rotation). Secrets that were deleted from the file later but
 //! were readable in an old revision are listed too.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -115,10 +116,13 @@ pub fn build(
             .map(|(_, f)| f.recipients().iter().any(|r| &r.key == key))
             .collect();
         let groups = same_key_groups(&revisions, identities);
-        let readable: Vec<bool> = groups
+        let direct_groups: HashSet<usize> = groups
             .iter()
-            .map(|g| groups.iter().zip(&direct).any(|(h, d)| *d && h == g))
+            .zip(&direct)
+            .filter(|(_, d)| **d)
+            .map(|(g, _)| *g)
             .collect();
+        let readable: Vec<bool> = groups.iter().map(|g| direct_groups.contains(g)).collect();
 
         let mut secrets: Vec<ExposedSecret> = Vec::new();
         for (i, (since, revision)) in revisions.iter().enumerate() {
@@ -189,28 +193,31 @@ fn same_key_groups(
                 .map(|k| Sha256::digest(k.expose()).into())
         })
         .collect();
-    let mut group: Vec<usize> = (0..revisions.len()).collect();
-    let merge = |group: &mut Vec<usize>, a: usize, b: usize| {
-        let (from, to) = (group[a].max(group[b]), group[a].min(group[b]));
-        for g in group.iter_mut() {
-            if *g == from {
-                *g = to;
-            }
+    // Union-find over revision indexes; a group is named by its smallest
+    // index.
+    let mut parent: Vec<usize> = (0..revisions.len()).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
         }
-    };
+        i
+    }
+    fn merge(parent: &mut [usize], a: usize, b: usize) {
+        let (a, b) = (find(parent, a), find(parent, b));
+        parent[a.max(b)] = a.min(b);
+    }
+    let mut first_with_key: HashMap<[u8; 32], usize> = HashMap::new();
     for i in 0..revisions.len() {
-        for j in 0..i {
-            if let (Some(a), Some(b)) = (&fingerprints[i], &fingerprints[j])
-                && a == b
-            {
-                merge(&mut group, i, j);
-            }
+        if let Some(fingerprint) = fingerprints[i] {
+            let first = *first_with_key.entry(fingerprint).or_insert(i);
+            merge(&mut parent, i, first);
         }
         if i > 0 && (fingerprints[i].is_none() || fingerprints[i - 1].is_none()) {
-            merge(&mut group, i, i - 1);
+            merge(&mut parent, i, i - 1);
         }
     }
-    group
+    (0..revisions.len()).map(|i| find(&mut parent, i)).collect()
 }
 
 /// A git work tree that holds the app.
