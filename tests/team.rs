@@ -979,3 +979,43 @@ fn ok_status(out: &Output) -> &Output {
     ok(out);
     out
 }
+
+/// The data key of a sealed file's bytes, unwrapped with the identity file
+/// at `id`.
+fn data_key(sealed: &[u8], id: &Path) -> Vec<u8> {
+    let file = kseal::store::SealedFile::parse(sealed).unwrap();
+    let ids = kseal::keys::discover(&[id.to_owned()]).unwrap();
+    let key = kseal::store::datakey::DataKey::unwrap(file.wrapped_key(), &ids).unwrap();
+    key.expose().to_vec()
+}
+
+#[test]
+fn add_keeps_the_data_key_unless_told_to_rotate_first() {
+    let env = app();
+    let me = env.config_home().join("kseal/identity.txt");
+    set(&env, "A", &[], b"one");
+    let path = ".kamal/kseal/secrets.sealed";
+    let before = env.read(path);
+
+    // Plain add: the newcomer's key unwraps the very data key that sealed
+    // the earlier revision, so that revision is open to them too.
+    let bob = env.home().join("bob.txt");
+    let bob_pub = write_identity(&bob);
+    ok(&run(env.kseal().args(["recipients", "add", &bob_pub]), b""));
+    assert_eq!(data_key(&before, &me), data_key(&env.read(path), &bob));
+
+    // With --rotate, it does not.
+    let carol = env.home().join("carol.txt");
+    let carol_pub = write_identity(&carol);
+    let before = env.read(path);
+    let out = run(
+        env.kseal()
+            .args(["recipients", "add", &carol_pub, "--rotate"]),
+        b"",
+    );
+    ok(&out);
+    assert!(text(&out.stderr).contains("new data key, then added"));
+    assert_ne!(data_key(&before, &me), data_key(&env.read(path), &carol));
+    assert_eq!(ok(&get_with(&env, &carol, "A", &[])), "one");
+    assert_eq!(ok(&get_with(&env, &bob, "A", &[])), "one");
+}

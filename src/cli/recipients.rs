@@ -14,7 +14,9 @@ use super::{Global, Outcome};
 
 /// List, add or remove the public keys a sealed file is sealed to.
 ///
-/// `add` wraps the file's data key to one more key: no value changes.
+/// `add` wraps the file's data key to one more key: no value changes, and
+/// the new key also opens earlier revisions sealed under that data key
+/// unless --rotate replaces it first.
 /// `rm` seals every value again under a new data key wrapped to the
 /// remaining keys, so the removed key opens nothing sealed afterwards, and
 /// prints the exposure ledger: every secret that key could read, and since
@@ -82,6 +84,12 @@ pub struct AddArgs {
 
     #[command(flatten)]
     pub files: Files,
+
+    /// Rotate the data key before adding, so the new recipient cannot read
+    /// the file's earlier revisions from git history (adding alone keeps
+    /// the data key, which opens them).
+    #[arg(long)]
+    pub rotate: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -234,6 +242,9 @@ fn add(args: AddArgs, global: &Global) -> anyhow::Result<Outcome> {
 
     let recipient = Recipient::new(key_arg.key.clone(), label.clone());
     let results = team::change_files(&root, &scopes, &identities, |s| {
+        if args.rotate && !s.recipients().iter().any(|r| r.key == recipient.key) {
+            s.rotate_data_key()?;
+        }
         s.add_recipient(recipient.clone())
     })?;
     let shown = if label.is_empty() {
@@ -243,7 +254,9 @@ fn add(args: AddArgs, global: &Global) -> anyhow::Result<Outcome> {
     };
     for (scope, added) in results {
         let rel = scope.relative_path();
-        if added {
+        if added && args.rotate {
+            eprintln!("kseal: {}: new data key, then added {shown}", rel.display());
+        } else if added {
             eprintln!("kseal: {}: added {shown}", rel.display());
         } else {
             eprintln!("kseal: {}: {shown} was already a recipient", rel.display());
