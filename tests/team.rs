@@ -427,6 +427,19 @@ fn access_matrix_counts_secrets_per_recipient_and_file() {
         ]),
         b"",
     ));
+    // Without -d or --shared, list shows every file.
+    let listed = json(&run(
+        env.kseal().args(["recipients", "list", "--json"]),
+        b"",
+    ));
+    let rows: Vec<(&str, &str)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["scope"].as_str().unwrap(), r["label"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[2], ("production", "bob"));
     let matrix = json(&run(env.kseal().args(["access", "--json"]), b""));
     let scopes: Vec<&str> = matrix["scopes"]
         .as_array()

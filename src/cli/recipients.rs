@@ -35,7 +35,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
-    /// List each file's recipients with their labels.
+    /// List each file's recipients with their labels (every file unless
+    /// -d or --shared names one).
     List(ListArgs),
     /// Add a recipient: the data key is wrapped to it too.
     Add(AddArgs),
@@ -173,8 +174,12 @@ fn key_type(key: &RecipientKey) -> &'static str {
     }
 }
 
-fn list(args: ListArgs) -> anyhow::Result<Outcome> {
+fn list(mut args: ListArgs) -> anyhow::Result<Outcome> {
     let root = root()?;
+    // Listing changes nothing, so without a choice it shows every file.
+    if args.files.destination.is_none() && !args.files.shared {
+        args.files.all = true;
+    }
     let files = select(&root, &args.files)?;
     let rows: Vec<ListRow> = files
         .iter()
