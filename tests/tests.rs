@@ -8,4 +8,5 @@ mod check_fixtures;
 mod cli;
 mod interop;
 mod store;
+mod team;
 mod util;

@@ -17,6 +17,7 @@ mod edit;
 mod explain;
 mod export;
 mod fetch;
+mod generate;
 mod get;
 mod hook;
 mod import;
