@@ -3,4 +3,5 @@
 //! its own module.
 
 mod check;
+mod run;
 mod util;
