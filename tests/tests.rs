@@ -3,5 +3,6 @@
 //! its own module.
 
 mod check;
+mod redact;
 mod run;
 mod util;

@@ -1,25 +1,82 @@
 //! The streaming redactor: replaces every occurrence of every secret value,
-//! and of its encoded forms, with a marker that names the secret.
+//! and of its encoded forms, with a marker that names the secret, such as
+//! `[kseal:DB_PASSWORD]`.
 //!
-//! Contract used by `scan` for known-value search: a [`PatternSet`] built
-//! from named values finds every occurrence of any value in any supported
-//! encoding in a byte slice.
+//! Two parts, as in a search tool: [`PatternSet`] compiles every form of
+//! every value (see [`encode`]) into one Aho-Corasick automaton and finds
+//! occurrences in a byte slice; [`Redactor`] feeds a stream through it in
+//! chunks and writes the masked stream out.
+//!
+//! ```
+//! use kseal::redact::{PatternSet, Redactor};
+//! use kseal::secret::SecretValue;
+//!
+//! let secrets = vec![("TOKEN".to_owned(), SecretValue::new(b"hunter2-hunter2".to_vec()))];
+//! let set = PatternSet::new(&secrets);
+//! let mut out = Vec::new();
+//! let mut redactor = Redactor::new(&set, &mut out);
+//! redactor.write(b"token=hunt")?;
+//! redactor.write(b"er2-hunter2 (aHVudGVyMi1odW50ZXIy)\n")?;
+//! redactor.finish()?;
+//! assert_eq!(out, b"token=[kseal:TOKEN] ([kseal:TOKEN])\n");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! # Streaming rules
+//!
+//! - The longest match wins among those that start at the same byte, the
+//!   leftmost among those that overlap; a match that overlaps the end of
+//!   another extends the masked span, and the marker then names both.
+//! - A byte is written as soon as no pattern that could still complete
+//!   starts at or before it, so output that cannot begin a secret (a prompt
+//!   without a newline) goes out at once. At most the longest pattern's
+//!   length minus one is held back, whatever the input size.
+//! - [`Redactor::flush_held`] writes the held bytes when the stream goes
+//!   quiet. If the stream later completes a secret that began in bytes
+//!   already written, the rest of it is still replaced by the marker.
+//! - Input is bytes: no UTF-8 is assumed anywhere.
+
+use std::io::{self, Write};
+
+use aho_corasick::automaton::Automaton;
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, Input, MatchKind};
+
+use zeroize::Zeroizing;
 
 use crate::secret::SecretValue;
+
+pub mod encode;
+pub mod pump;
+
+/// Values shorter than this are not redacted: they would match all over
+/// ordinary output (`true`, a port number) and hide more than they protect.
+pub const MIN_VALUE_LEN_BYTES: usize = 6;
 
 /// The form in which a secret value appeared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Encoding {
+    /// Standard base64, padded or not, at any alignment in a longer run.
     Base64,
+    /// URL-safe base64 (`-` and `_`), padded or not, at any alignment.
     Base64Url,
+    /// Kamal's env-file escaping (`\n`, `\\`, …).
     EnvFile,
+    /// Lower- or upper-case hexadecimal.
     Hex,
+    /// Inside a JSON string.
     Json,
+    /// URL percent-encoding.
     Percent,
+    /// The value itself.
     Raw,
+    /// Inside double quotes, as a POSIX shell, SSHKit or Kamal writes it.
     ShellDouble,
+    /// Backslash-escaped as Ruby's `Shellwords.escape` writes it.
+    ShellEscaped,
+    /// Inside POSIX single quotes.
     ShellSingle,
 }
 
@@ -34,23 +91,411 @@ pub struct Match {
     pub encoding: Encoding,
 }
 
+/// What a pattern stands for.
+#[derive(Debug, Clone, Copy)]
+struct Pattern {
+    secret: usize,
+    encoding: Encoding,
+}
+
 /// Every supported encoding of a set of named values, compiled for search.
 pub struct PatternSet {
-    _private: (),
+    /// Leftmost-longest automaton over every form of every value.
+    nfa: Option<NFA>,
+    /// By pattern id.
+    patterns: Vec<Pattern>,
+    /// By secret index: the marker that replaces it.
+    markers: Vec<Vec<u8>>,
+    /// Length of the longest pattern; 0 when there is none.
+    max_len: usize,
+    /// Names whose values are too short to redact.
+    too_short: Vec<String>,
 }
 
 impl PatternSet {
-    /// Builds the set. Values shorter than the redactor's minimum length are
-    /// left out (they would match everywhere).
+    /// Builds the set. Values shorter than [`MIN_VALUE_LEN_BYTES`] are left
+    /// out (they would match everywhere); [`PatternSet::too_short`] names
+    /// them. When two secrets share a form, the first one's name is used.
     pub fn new(secrets: &[(String, SecretValue)]) -> PatternSet {
-        let _ = secrets;
-        todo!("redact::PatternSet::new")
+        let mut seen = std::collections::HashSet::new();
+        let mut forms: Vec<Vec<u8>> = Vec::new();
+        let mut patterns = Vec::new();
+        let mut too_short = Vec::new();
+        for (secret, (name, value)) in secrets.iter().enumerate() {
+            if value.len() < MIN_VALUE_LEN_BYTES {
+                too_short.push(name.clone());
+                continue;
+            }
+            for (encoding, form) in encode::forms(value.expose()) {
+                if form.len() < MIN_VALUE_LEN_BYTES || !seen.insert(form.clone()) {
+                    continue;
+                }
+                forms.push(form);
+                patterns.push(Pattern { secret, encoding });
+            }
+        }
+        let max_len = forms.iter().map(Vec::len).max().unwrap_or(0);
+        let nfa = (!forms.is_empty()).then(|| {
+            NFA::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&forms)
+                .expect("an Aho-Corasick automaton over byte patterns always builds")
+        });
+        // The forms are secret-derived; wipe the build copies.
+        for mut form in forms.into_iter().chain(seen.drain()) {
+            zeroize::Zeroize::zeroize(&mut form);
+        }
+        let markers = secrets
+            .iter()
+            .map(|(name, _)| format!("[kseal:{name}]").into_bytes())
+            .collect();
+        PatternSet {
+            nfa,
+            patterns,
+            markers,
+            max_len,
+            too_short,
+        }
     }
 
-    /// Every non-overlapping occurrence in `haystack`, longest match first
-    /// where two start at the same byte.
+    /// Names of the secrets whose values are too short to be redacted.
+    pub fn too_short(&self) -> &[String] {
+        &self.too_short
+    }
+
+    /// Number of patterns (every distinct form of every value).
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Length of the longest pattern, in bytes: a redactor holds back at
+    /// most one byte less than this.
+    pub fn max_len_bytes(&self) -> usize {
+        self.max_len
+    }
+
+    /// Every non-overlapping occurrence in `haystack`, leftmost first and
+    /// the longest where two start at the same byte.
     pub fn find_all(&self, haystack: &[u8]) -> Vec<Match> {
-        let _ = haystack;
-        todo!("redact::PatternSet::find_all")
+        let mut found = Vec::new();
+        let mut pos = 0;
+        while let Some(m) = self.find(haystack, pos, haystack.len()) {
+            let pattern = self.patterns[m.pattern().as_usize()];
+            found.push(Match {
+                start: m.start(),
+                end: m.end(),
+                secret: pattern.secret,
+                encoding: pattern.encoding,
+            });
+            pos = m.end();
+        }
+        found
+    }
+
+    /// The leftmost-longest match within `haystack[from..to]`.
+    fn find(&self, haystack: &[u8], from: usize, to: usize) -> Option<aho_corasick::Match> {
+        let nfa = self.nfa.as_ref()?;
+        let input = Input::new(haystack).span(from..to);
+        nfa.try_find(&input)
+            .expect("a contiguous NFA supports unanchored search")
+    }
+
+    /// Whether `haystack[at..]` is the start of a pattern that more input
+    /// could still complete or lengthen: an anchored walk from `at` reaches
+    /// the end of the haystack without dying.
+    fn open_at(&self, haystack: &[u8], at: usize) -> bool {
+        let Some(nfa) = &self.nfa else { return false };
+        let mut sid = nfa
+            .start_state(Anchored::Yes)
+            .expect("a contiguous NFA supports anchored search");
+        for &byte in &haystack[at..] {
+            sid = nfa.next_state(Anchored::Yes, sid, byte);
+            if nfa.is_dead(sid) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Grows the match `first` over every match that starts inside the
+    /// masked span and ends beyond it. Returns the span's end and the
+    /// secrets it covers, in order.
+    fn union(&self, haystack: &[u8], first: aho_corasick::Match) -> (usize, Vec<usize>) {
+        let mut end = first.end();
+        let mut secrets = vec![self.patterns[first.pattern().as_usize()].secret];
+        let mut from = first.start() + 1;
+        while from < end {
+            // A match that starts before `end` ends before `end + max_len`.
+            let to = haystack.len().min(end - 1 + self.max_len);
+            let Some(m) = self.find(haystack, from, to) else {
+                break;
+            };
+            if m.start() >= end {
+                break;
+            }
+            if m.end() > end {
+                end = m.end();
+                let secret = self.patterns[m.pattern().as_usize()].secret;
+                if !secrets.contains(&secret) {
+                    secrets.push(secret);
+                }
+            }
+            from = m.start() + 1;
+        }
+        (end, secrets)
+    }
+
+    /// Masks `buf` into `out`, skipping the first `emitted` bytes, which
+    /// were written already. Returns where the bytes to hold back start.
+    ///
+    /// Without `at_end`, a byte is decided only when every pattern that
+    /// could start at or before it is either complete in `buf` or already
+    /// impossible; the undecided tail is held back. With `at_end`, the
+    /// stream is taken to stop here: everything is decided, and the return
+    /// value is where the last unmasked stretch begins (bytes a later
+    /// continuation might still turn into a secret).
+    fn redact_into(&self, buf: &[u8], emitted: usize, at_end: bool, out: &mut Vec<u8>) -> usize {
+        let n = buf.len();
+        let window = self.max_len.saturating_sub(1);
+        let emit = |out: &mut Vec<u8>, from: usize, to: usize| {
+            let from = from.max(emitted);
+            if from < to {
+                out.extend_from_slice(&buf[from..to]);
+            }
+        };
+
+        let mut pos = 0;
+        loop {
+            let found = self.find(buf, pos, n);
+            let limit = found.map_or(n, |m| m.start());
+            if !at_end {
+                // Only the last `window` bytes can begin a pattern that does
+                // not fit in `buf` yet.
+                let from = pos.max(n.saturating_sub(window));
+                if let Some(open) = (from..limit).find(|&p| self.open_at(buf, p)) {
+                    emit(out, pos, open);
+                    return open;
+                }
+            }
+            let Some(m) = found else {
+                emit(out, pos, n);
+                return if at_end { pos } else { n };
+            };
+            let (end, secrets) = self.union(buf, m);
+            if !at_end && end + window > n && (m.start()..end).any(|p| self.open_at(buf, p)) {
+                // A longer or overlapping pattern may still complete.
+                emit(out, pos, m.start());
+                return m.start();
+            }
+            emit(out, pos, m.start());
+            for secret in secrets {
+                out.extend_from_slice(&self.markers[secret]);
+            }
+            pos = end;
+        }
+    }
+}
+
+/// Masks a stream: bytes go in through [`Redactor::write`] in chunks of any
+/// size and come out, masked, on the inner writer.
+pub struct Redactor<'s, W: Write> {
+    set: &'s PatternSet,
+    out: W,
+    /// Bytes held back, possibly the start of a secret: wiped when dropped.
+    held: Zeroizing<Vec<u8>>,
+    /// How many of the held bytes were already written by an idle flush.
+    emitted: usize,
+    scratch: Vec<u8>,
+}
+
+impl<'s, W: Write> Redactor<'s, W> {
+    pub fn new(set: &'s PatternSet, out: W) -> Redactor<'s, W> {
+        Redactor {
+            set,
+            out,
+            held: Zeroizing::new(Vec::new()),
+            emitted: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Feeds `chunk`; everything that is decided is written and the inner
+    /// writer flushed.
+    pub fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        if self.set.is_empty() {
+            self.out.write_all(chunk)?;
+            return self.out.flush();
+        }
+        self.held.extend_from_slice(chunk);
+        let keep = self
+            .set
+            .redact_into(&self.held, self.emitted, false, &mut self.scratch);
+        self.held.drain(..keep);
+        self.emitted = self.emitted.saturating_sub(keep);
+        self.write_scratch()
+    }
+
+    /// Whether bytes are held back that [`Redactor::flush_held`] would
+    /// write.
+    pub fn holds_back(&self) -> bool {
+        self.held.len() > self.emitted
+    }
+
+    /// Writes what is held back, as if the stream ended here, while
+    /// remembering it: if the stream goes on to complete a secret that began
+    /// in these bytes, the rest of the secret is still masked. Call when the
+    /// input has gone quiet.
+    pub fn flush_held(&mut self) -> io::Result<()> {
+        if !self.holds_back() {
+            return Ok(());
+        }
+        let last = self
+            .set
+            .redact_into(&self.held, self.emitted, true, &mut self.scratch);
+        let window = self.set.max_len.saturating_sub(1);
+        let keep = last.max(self.held.len().saturating_sub(window));
+        self.held.drain(..keep);
+        self.emitted = self.held.len();
+        self.write_scratch()
+    }
+
+    /// Ends the stream: writes everything still held, flushes, and returns
+    /// the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.set
+            .redact_into(&self.held, self.emitted, true, &mut self.scratch);
+        self.held.clear();
+        self.emitted = 0;
+        self.write_scratch()?;
+        Ok(self.out)
+    }
+
+    fn write_scratch(&mut self) -> io::Result<()> {
+        let result = self.out.write_all(&self.scratch);
+        self.scratch.clear();
+        result?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(pairs: &[(&str, &[u8])]) -> PatternSet {
+        let secrets: Vec<(String, SecretValue)> = pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), SecretValue::new(v.to_vec())))
+            .collect();
+        PatternSet::new(&secrets)
+    }
+
+    /// Feeds `input` in chunks of `size` bytes and returns the output.
+    fn redact(set: &PatternSet, input: &[u8], size: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut redactor = Redactor::new(set, &mut out);
+        for chunk in input.chunks(size.max(1)) {
+            redactor.write(chunk).unwrap();
+        }
+        redactor.finish().unwrap();
+        out
+    }
+
+    #[test]
+    fn longest_match_wins_and_prefix_secrets_do_not_split_it() {
+        let set = set(&[("SHORT", b"abcdef"), ("LONG", b"abcdefghij")]);
+        for size in [1, 3, 64] {
+            assert_eq!(
+                redact(&set, b"x abcdefghij abcdefg", size),
+                b"x [kseal:LONG] [kseal:SHORT]g"
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_secrets_are_masked_together() {
+        let set = set(&[("A", b"abcdef12"), ("B", b"ef123456")]);
+        for size in [1, 2, 5, 100] {
+            assert_eq!(
+                redact(&set, b"<abcdef123456>", size),
+                b"<[kseal:A][kseal:B]>"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_that_cannot_start_a_secret_are_written_at_once() {
+        let set = set(&[("PW", b"Password-xyz")]);
+        let mut out = Vec::new();
+        let mut redactor = Redactor::new(&set, &mut out);
+        redactor.write(b"Enter passphrase: ").unwrap();
+        assert!(!redactor.holds_back());
+        redactor.write(b"Pass").unwrap();
+        assert!(redactor.holds_back());
+        redactor.flush_held().unwrap();
+        // The stream resumes and completes the secret: the rest is masked.
+        redactor.write(b"word-xyz ok").unwrap();
+        redactor.finish().unwrap();
+        assert_eq!(out, b"Enter passphrase: Pass[kseal:PW] ok");
+    }
+
+    #[test]
+    fn idle_flush_of_a_complete_match_is_not_repeated() {
+        let set = set(&[("SHORT", b"abcdef"), ("LONG", b"abcdefghij")]);
+        let mut out = Vec::new();
+        let mut redactor = Redactor::new(&set, &mut out);
+        redactor.write(b"abcdef").unwrap();
+        redactor.flush_held().unwrap();
+        redactor.write(b" done").unwrap();
+        redactor.finish().unwrap();
+        assert_eq!(out, b"[kseal:SHORT] done");
+    }
+
+    #[test]
+    fn binary_input_passes_unchanged_around_matches() {
+        let set = set(&[("K", b"\x00\xffkey-bytes")]);
+        let mut input: Vec<u8> = (0..=255u8).collect();
+        input.extend_from_slice(b"\x00\xffkey-bytes");
+        input.extend((0..=255u8).rev());
+        let mut expected: Vec<u8> = (0..=255u8).collect();
+        expected.extend_from_slice(b"[kseal:K]");
+        expected.extend((0..=255u8).rev());
+        assert_eq!(redact(&set, &input, 7), expected);
+    }
+
+    #[test]
+    fn short_values_are_named_and_left_alone() {
+        let set = set(&[("PORT", b"5432"), ("EMPTY", b""), ("OK", b"long-enough")]);
+        assert_eq!(set.too_short(), ["PORT", "EMPTY"]);
+        assert_eq!(redact(&set, b"5432 long-enough", 4), b"5432 [kseal:OK]");
+    }
+
+    #[test]
+    fn find_all_reports_secret_and_encoding() {
+        let set = set(&[("A", b"alpha-secret"), ("B", b"bravo-secret")]);
+        let hay = b"x YWxwaGEtc2VjcmV0 y 627261766f2d736563726574";
+        let found = set.find_all(hay);
+        assert_eq!(found.len(), 2);
+        assert_eq!((found[0].secret, found[0].encoding), (0, Encoding::Base64));
+        assert_eq!((found[1].secret, found[1].encoding), (1, Encoding::Hex));
+        assert_eq!(
+            &hay[found[1].start..found[1].end],
+            b"627261766f2d736563726574"
+        );
+    }
+
+    #[test]
+    fn held_back_bytes_stay_below_the_longest_pattern() {
+        let set = set(&[("A", b"aaaaaaaaaaaa")]);
+        let mut out = Vec::new();
+        let mut redactor = Redactor::new(&set, &mut out);
+        for _ in 0..10_000 {
+            redactor.write(b"aaaaaaaaaaa-").unwrap();
+            assert!(redactor.held.len() < set.max_len_bytes());
+        }
     }
 }
