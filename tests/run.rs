@@ -150,6 +150,15 @@ fn only_and_pristine_narrow_the_environment() {
     );
 }
 
+/// The status as a shell's `$?` shows it: the exit code, or 128 + the
+/// signal number.
+fn shell_status(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().expect("no code means a signal"))
+}
+
 #[test]
 fn exit_status_and_signal_deaths_come_through() {
     let store = Store::new();
@@ -161,22 +170,18 @@ fn exit_status_and_signal_deaths_come_through() {
         ("kill -TERM $$", 143),
         ("kill -KILL $$", 137),
     ] {
-        for redact in [true, false] {
-            let mut args = vec!["run"];
-            if !redact {
-                args.push("--no-redact");
-            }
-            args.extend(["--", "sh", "-c", script]);
-            let out = store.output(&args);
-            assert_eq!(out.status.code(), Some(code), "{script} (redact: {redact})");
-            // The same status as the shell reports for the bare command.
-            let bare = Command::new("sh")
-                .args(["-c", &format!("sh -c '{script}'; exit $?")])
-                .stderr(Stdio::null())
-                .status()
-                .unwrap();
-            assert_eq!(bare.code(), Some(code), "{script} without kseal");
-        }
+        let bare = Command::new("sh").args(["-c", script]).status().unwrap();
+        assert_eq!(shell_status(bare), code, "{script} without kseal");
+
+        // Redacting, kseal reports a signal death as 128+N.
+        let out = store.output(&["run", "--", "sh", "-c", script]);
+        assert_eq!(out.status.code(), Some(code), "{script}");
+
+        // Without redaction kseal becomes the child, so the status is the
+        // child's own, signal deaths included.
+        let out = store.output(&["run", "--no-redact", "--", "sh", "-c", script]);
+        assert_eq!(out.status.code(), bare.code(), "{script} --no-redact");
+        assert_eq!(shell_status(out.status), code, "{script} --no-redact");
     }
 }
 
@@ -202,4 +207,165 @@ fn a_missing_program_is_an_error_with_a_hint() {
         err.contains("kseal-no-such-program") && err.contains("hint:"),
         "{err}"
     );
+}
+
+#[test]
+fn canary_shows_nowhere_in_the_output() {
+    let store = Store::new();
+    store.set(None, "SECRET", CANARY.as_bytes());
+    let out = store.output(&[
+        "run",
+        "--",
+        "sh",
+        "-c",
+        r#"echo "$SECRET"; printf %s "$SECRET" | base64; env; echo "$SECRET" >&2"#,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(CANARY);
+    for shown in [&stdout, &stderr] {
+        assert!(!shown.contains(CANARY), "{shown}");
+        assert!(!shown.contains(&encoded), "{shown}");
+    }
+    assert!(
+        stdout.starts_with("[kseal:SECRET]\n[kseal:SECRET]\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SECRET=[kseal:SECRET]\n"), "{stdout}");
+    assert_eq!(stderr, "[kseal:SECRET]\n");
+}
+
+#[test]
+fn a_signal_sent_to_kseal_reaches_the_child() {
+    use std::io::{BufRead, BufReader};
+
+    let store = Store::new();
+    store.set(None, "TOKEN", CANARY.as_bytes());
+    let mut child = store
+        .kseal()
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            r#"trap 'kill -9 $!; echo "got TERM $TOKEN"; exit 5' TERM; sleep 30 & echo started; wait"#,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "started");
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    assert_eq!(lines.next().unwrap().unwrap(), "got TERM [kseal:TOKEN]");
+    assert_eq!(child.wait().unwrap().code(), Some(5));
+}
+
+/// Drives kseal on a pseudo-terminal opened here, as a user's terminal
+/// would: the child must see a terminal, get the window size, show a prompt
+/// before any input is sent, pass colour codes, read a typed line, and get
+/// SIGINT from Ctrl-C.
+#[test]
+fn on_a_terminal_the_child_gets_a_terminal_of_its_own() {
+    use std::io::Read;
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    use rustix::pty::{OpenptFlags, grantpt, ioctl_tiocgptpeer, openpt, unlockpt};
+
+    let store = Store::new();
+    store.set(None, "TOKEN", CANARY.as_bytes());
+
+    let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+    let master = openpt(flags).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let slave = ioctl_tiocgptpeer(&master, flags).unwrap();
+    let size = rustix::termios::Winsize {
+        ws_row: 33,
+        ws_col: 111,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    rustix::termios::tcsetwinsize(&master, size).unwrap();
+
+    let script = r#"
+        if [ -t 0 ] && [ -t 1 ] && [ -t 2 ]; then echo all-terminals; fi
+        stty size
+        printf '\033[31mred\033[0m\n'
+        printf 'Name? '
+        read name
+        echo "hello $name, token $TOKEN"
+        trap 'kill -9 $! 2>/dev/null; echo got-INT; exit 7' INT
+        sleep 30 &
+        printf 'ready> '
+        wait
+        echo no-signal
+    "#;
+    let mut cmd = store.kseal();
+    cmd.args(["run", "--", "sh", "-c", script])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave.try_clone().unwrap()));
+    let slave_fd = slave.as_raw_fd();
+    // SAFETY: only async-signal-safe system calls between fork and exec;
+    // the slave descriptor is open in the child until exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            rustix::process::setsid()?;
+            rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(slave_fd))?;
+            Ok(())
+        });
+    }
+    let mut kseal = cmd.spawn().unwrap();
+    drop(cmd);
+    drop(slave);
+
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let mut reader = std::fs::File::from(master.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::<u8>::new();
+    let mut wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !text(&seen).contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(bytes) => seen.extend(bytes),
+                Err(_) => panic!("{needle:?} never came; got {:?}", text(&seen)),
+            }
+        }
+        text(&seen)
+    };
+    let mut keyboard = std::fs::File::from(master);
+
+    // The prompt has no newline and nothing has been typed yet.
+    let shown = wait_for("Name? ");
+    assert!(shown.contains("all-terminals"), "{shown:?}");
+    assert!(shown.contains("33 111"), "{shown:?}");
+    assert!(shown.contains("\x1b[31mred\x1b[0m"), "{shown:?}");
+
+    keyboard.write_all(b"bob\r").unwrap();
+    let shown = wait_for("ready> ");
+    assert!(
+        shown.contains("hello bob, token [kseal:TOKEN]"),
+        "{shown:?}"
+    );
+
+    keyboard.write_all(b"\x03").unwrap();
+    let shown = wait_for("got-INT");
+    assert!(!shown.contains("no-signal"), "{shown:?}");
+    assert!(!shown.contains(CANARY), "{shown:?}");
+    assert_eq!(kseal.wait().unwrap().code(), Some(7));
 }

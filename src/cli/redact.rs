@@ -27,7 +27,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let values = super::run::values(args.destination.as_deref(), &[], global)?;
+    let values = super::run::values(args.destination.as_deref(), global)?;
     let set = pattern_set(&values);
     drop(values);
 

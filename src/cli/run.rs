@@ -1,6 +1,7 @@
 //! `kseal run`.
 
 use std::ffi::OsString;
+use std::sync::Arc;
 
 use kseal::hint::ResultExt;
 use kseal::run::Launch;
@@ -51,27 +52,41 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
-    let values = values(args.destination.as_deref(), &args.only, global)?;
+    let all = values(args.destination.as_deref(), global)?;
+    let passed = only(&all, &args.only)?;
     let (program, rest) = args
         .command
         .split_first()
         .expect("clap requires at least one CMD word");
-    let launch = Launch::new(program, rest, values).pristine(args.pristine);
-    Ok(Outcome::Exit(launch.run()?))
+    let launch = Launch::new(program, rest, passed).pristine(args.pristine);
+    if args.no_redact {
+        drop(all);
+        launch.exec()?;
+        unreachable!("exec returns only on failure");
+    }
+    // Every value is masked, also those --only leaves out of the child's
+    // environment: the child may find them elsewhere.
+    let set = Arc::new(super::redact::pattern_set(&all));
+    drop(all);
+    Ok(Outcome::Exit(launch.run_redacted(set)?))
 }
 
-/// The values for `destination`, narrowed to `only` when it is not empty.
+/// Every value for `destination`: the shared ones, then the destination's.
 pub fn values(
     destination: Option<&str>,
-    only: &[String],
     global: &Global,
 ) -> anyhow::Result<Vec<(String, SecretValue)>> {
     let root = root()?;
     let identities = identities(global)?;
-    let mut values = kseal::store::open_values(&root, destination, &identities)?;
-    if only.is_empty() {
-        return Ok(values);
-    }
+    kseal::store::open_values(&root, destination, &identities)
+}
+
+/// `values` narrowed to the names in `only`, or all of them when it is
+/// empty. A name that is not there is an error.
+fn only(
+    values: &[(String, SecretValue)],
+    only: &[String],
+) -> anyhow::Result<Vec<(String, SecretValue)>> {
     for name in only {
         if !values.iter().any(|(n, _)| n == name) {
             return Err(anyhow::anyhow!(
@@ -80,6 +95,9 @@ pub fn values(
             .hint("`kseal list` shows the names there are");
         }
     }
-    values.retain(|(n, _)| only.contains(n));
-    Ok(values)
+    Ok(values
+        .iter()
+        .filter(|(n, _)| only.is_empty() || only.contains(n))
+        .cloned()
+        .collect())
 }

@@ -6,26 +6,52 @@
 //! the environment the child inherits: a deploy tool has no business with
 //! the key that opens the store.
 //!
+//! The child's standard output and error go through the redactor. When
+//! kseal's own output is a terminal the child runs on a pseudo-terminal
+//! ([`pty`]), so that it still sees a terminal; otherwise it writes into
+//! pipes. Its standard input is kseal's. Signals sent to kseal are
+//! forwarded ([`signals`]), and kseal ends with the child's exit status.
+//!
 //! ```no_run
+//! use std::sync::Arc;
+//!
+//! use kseal::redact::PatternSet;
 //! use kseal::run::Launch;
 //! use kseal::secret::SecretValue;
 //!
 //! let values = vec![("DB_PASSWORD".to_owned(), SecretValue::new(b"hunter2-long".to_vec()))];
+//! let set = Arc::new(PatternSet::new(&values));
 //! let launch = Launch::new("kamal", ["deploy"], values);
-//! let code = launch.run()?;
+//! let code = launch.run_redacted(set)?;
 //! std::process::exit(code.into());
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus};
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::hint::ResultExt;
 use crate::keys::{IDENTITY_ENV, IDENTITY_FILE_ENV};
+use crate::redact::{PatternSet, pump};
 use crate::secret::SecretValue;
+
+pub mod pty;
+pub mod signals;
+
+/// How long kseal waits, once the child has exited, for output still held
+/// by the child's terminal (a background process it left may keep the
+/// terminal open forever).
+const PTY_DRAIN_WAIT: Duration = Duration::from_secs(2);
 
 /// Variables kseal reads its own identity from; never handed to a child.
 pub const OWN_VARIABLES: [&str; 2] = [IDENTITY_ENV, IDENTITY_FILE_ENV];
@@ -89,13 +115,197 @@ impl Launch {
         Ok(cmd)
     }
 
-    /// Runs the child with inherited stdin, stdout and stderr and waits for
-    /// it. Returns the exit code kseal should end with.
-    pub fn run(&self) -> anyhow::Result<u8> {
+    /// Replaces kseal with the child, output unredacted: it inherits
+    /// kseal's terminal, process id and signals as if started directly.
+    /// Returns only on failure.
+    pub fn exec(&self) -> anyhow::Result<std::convert::Infallible> {
         let mut cmd = self.command()?;
-        let status = spawn_error(cmd.status(), &self.program)?;
+        let err = cmd.exec();
+        spawn_error(Err(err), &self.program)
+    }
+
+    /// Runs the child with its output masked by `set` and waits for it.
+    /// Returns the exit code kseal should end with.
+    pub fn run_redacted(&self, set: Arc<PatternSet>) -> anyhow::Result<u8> {
+        let terminal = [io::stdout().is_terminal(), io::stderr().is_terminal()];
+        if terminal.contains(&true) {
+            self.run_on_pty(set, terminal)
+        } else {
+            self.run_on_pipes(set)
+        }
+    }
+
+    fn run_on_pipes(&self, set: Arc<PatternSet>) -> anyhow::Result<u8> {
+        let mut cmd = self.command()?;
+        cmd.stdin(Stdio::inherit())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+
+        let pid = Arc::new(AtomicI32::new(0));
+        let forwarder = signals::Forwarder::start(pid.clone(), signals::Mode::Shared)
+            .context("cannot set up signal forwarding")?;
+        let mut child = spawn_error(cmd.spawn(), &self.program)?;
+        drop(cmd);
+        pid.store(child.id() as i32, Ordering::SeqCst);
+
+        let out = child.stdout.take().expect("stdout was piped");
+        let err = child.stderr.take().expect("stderr was piped");
+        let pumps = [
+            spawn_pump(set.clone(), out.into(), own_stdout()?),
+            spawn_pump(set, err.into(), own_stderr()?),
+        ];
+        let status = child.wait().context("cannot wait for the child")?;
+        for pump in pumps {
+            let _ = pump.join();
+        }
+        forwarder.stop();
         Ok(exit_code(status))
     }
+
+    /// `terminal`: whether kseal's stdout and stderr are terminals (at
+    /// least one is). Those become the child's pseudo-terminal; the other
+    /// one, if any, a pipe.
+    fn run_on_pty(&self, set: Arc<PatternSet>, terminal: [bool; 2]) -> anyhow::Result<u8> {
+        let stdin = io::stdin();
+        let stdin_terminal = stdin.is_terminal();
+        let pty = pty::Pty::open().context("cannot open a pseudo-terminal")?;
+        let own_terminal: BorrowedFd<'static> = if stdin_terminal {
+            rustix::stdio::stdin()
+        } else if terminal[0] {
+            rustix::stdio::stdout()
+        } else {
+            rustix::stdio::stderr()
+        };
+        pty.copy_from(own_terminal);
+
+        let mut cmd = self.command()?;
+        let slave = |on: bool| -> io::Result<Stdio> {
+            Ok(if on {
+                Stdio::from(pty.slave.try_clone()?)
+            } else {
+                Stdio::piped()
+            })
+        };
+        cmd.stdin(if stdin_terminal {
+            slave(true)?
+        } else {
+            Stdio::inherit()
+        });
+        cmd.stdout(slave(terminal[0])?).stderr(slave(terminal[1])?);
+        let slave_fd = pty.slave.as_raw_fd();
+        // SAFETY: the closure runs in the forked child before exec and only
+        // makes two system calls, both async-signal-safe. `slave_fd` is
+        // still open there: it is closed on exec, not on fork.
+        unsafe {
+            cmd.pre_exec(move || {
+                rustix::process::setsid()?;
+                rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(slave_fd))?;
+                Ok(())
+            });
+        }
+
+        let pid = Arc::new(AtomicI32::new(0));
+        let mode = signals::Mode::Pty {
+            master: pty.master.try_clone()?,
+            terminal: own_terminal.try_clone_to_owned().ok(),
+        };
+        let forwarder = signals::Forwarder::start(pid.clone(), mode)
+            .context("cannot set up signal forwarding")?;
+        let mut child = spawn_error(cmd.spawn(), &self.program)?;
+        drop(cmd);
+        pid.store(child.id() as i32, Ordering::SeqCst);
+        // With the last copy of the child's end closed here, reading the
+        // master fails once the child and everything it started are gone.
+        let pty::Pty { master, slave } = pty;
+        drop(slave);
+
+        let raw = if stdin_terminal {
+            pty::RawMode::enter(own_terminal).ok()
+        } else {
+            None
+        };
+        if stdin_terminal {
+            spawn_keyboard(master.try_clone()?);
+        }
+        let sink = if terminal[0] {
+            own_stdout()?
+        } else {
+            own_stderr()?
+        };
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let screen = {
+            let set = set.clone();
+            std::thread::spawn(move || {
+                let _ = pump::pump(&set, master, sink);
+                let _ = done_tx.send(());
+            })
+        };
+        let mut pipes = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            pipes.push(spawn_pump(set.clone(), out.into(), own_stdout()?));
+        }
+        if let Some(err) = child.stderr.take() {
+            pipes.push(spawn_pump(set, err.into(), own_stderr()?));
+        }
+
+        let status = child.wait().context("cannot wait for the child")?;
+        if done_rx.recv_timeout(PTY_DRAIN_WAIT).is_ok() {
+            let _ = screen.join();
+        }
+        for pipe in pipes {
+            let _ = pipe.join();
+        }
+        drop(raw);
+        forwarder.stop();
+        Ok(exit_code(status))
+    }
+}
+
+/// A thread that copies `input` through the redactor to `out`. When `out`
+/// is closed (`kseal run … | head`), the thread ends and so closes
+/// `input`, and the child learns of it as it would without kseal.
+fn spawn_pump(set: Arc<PatternSet>, input: OwnedFd, out: File) -> JoinHandle<()> {
+    std::thread::spawn(move || {
+        if let Err(e) = pump::pump(&set, &input, out)
+            && e.kind() != io::ErrorKind::BrokenPipe
+        {
+            log::debug!("output copy stopped: {e}");
+        }
+    })
+}
+
+/// A thread that passes every key typed on kseal's terminal to the child's
+/// terminal. It is never joined: it may sit in a read until kseal exits.
+fn spawn_keyboard(master: OwnedFd) {
+    std::thread::spawn(move || {
+        let mut master = File::from(master);
+        let mut stdin = io::stdin().lock();
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if master.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+    });
+}
+
+/// kseal's stdout as a file, written without the standard library's line
+/// buffering.
+fn own_stdout() -> anyhow::Result<File> {
+    let fd = rustix::stdio::stdout().as_fd().try_clone_to_owned();
+    Ok(File::from(fd.context("cannot use stdout")?))
+}
+
+fn own_stderr() -> anyhow::Result<File> {
+    let fd = rustix::stdio::stderr().as_fd().try_clone_to_owned();
+    Ok(File::from(fd.context("cannot use stderr")?))
 }
 
 /// The value as an environment variable's value.
