@@ -369,3 +369,49 @@ fn on_a_terminal_the_child_gets_a_terminal_of_its_own() {
     assert!(!shown.contains(CANARY), "{shown:?}");
     assert_eq!(kseal.wait().unwrap().code(), Some(7));
 }
+
+#[test]
+fn kamal_gets_the_values_of_the_destination_in_its_arguments() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let store = Store::new();
+    store.set(None, "DB_PASSWORD", b"default-destination-pw");
+    store.set(Some("production"), "DB_PASSWORD", CANARY.as_bytes());
+    // A stand-in for Kamal on PATH that shows what it was given.
+    let bin = store.env.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let kamal = bin.join("kamal");
+    std::fs::write(
+        &kamal,
+        "#!/bin/sh\necho \"args: $*\"\necho \"password: $DB_PASSWORD\"\nexit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&kamal, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+
+    let out = store
+        .kseal()
+        .env("PATH", &path)
+        .args(["kamal", "deploy", "-d", "production", "--verbose"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "args: deploy -d production --verbose\npassword: [kseal:DB_PASSWORD]\n"
+    );
+
+    let out = store
+        .kseal()
+        .env("PATH", &path)
+        .args(["kamal", "deploy"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        text(&out.stdout),
+        "args: deploy\npassword: [kseal:DB_PASSWORD]\n"
+    );
+}
