@@ -53,6 +53,15 @@ pub mod pump;
 /// ordinary output (`true`, a port number) and hide more than they protect.
 pub const MIN_VALUE_LEN_BYTES: usize = 6;
 
+/// Length of the byte grams the prefilter hashes. Every pattern is at least
+/// [`MIN_VALUE_LEN_BYTES`] long, so it holds at least three of them.
+const GRAM_LEN_BYTES: usize = 4;
+
+/// The prefilter's bitmap has `2^GRAM_HASH_BITS` bits (256 KiB): with a few
+/// tens of thousands of grams set, about one position in a hundred is a
+/// false candidate.
+const GRAM_HASH_BITS: u32 = 21;
+
 /// The form in which a secret value appeared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -108,6 +117,8 @@ pub struct PatternSet {
     markers: Vec<Vec<u8>>,
     /// Length of the longest pattern; 0 when there is none.
     max_len: usize,
+    /// Candidate filter in front of the automaton, see [`GramFilter`].
+    filter: GramFilter,
     /// Names whose values are too short to redact.
     too_short: Vec<String>,
 }
@@ -138,9 +149,11 @@ impl PatternSet {
         let nfa = (!forms.is_empty()).then(|| {
             NFA::builder()
                 .match_kind(MatchKind::LeftmostLongest)
+                .prefilter(false)
                 .build(&forms)
                 .expect("an Aho-Corasick automaton over byte patterns always builds")
         });
+        let filter = GramFilter::new(&forms);
         // The forms are secret-derived; wipe the build copies.
         for mut form in forms.into_iter().chain(seen.drain()) {
             zeroize::Zeroize::zeroize(&mut form);
@@ -154,6 +167,7 @@ impl PatternSet {
             patterns,
             markers,
             max_len,
+            filter,
             too_short,
         }
     }
@@ -196,12 +210,17 @@ impl PatternSet {
         found
     }
 
-    /// The leftmost-longest match within `haystack[from..to]`.
+    /// The leftmost-longest match within `haystack[from..to]`: the first
+    /// candidate start the gram filter lets through at which an anchored
+    /// search finds a match, with the longest pattern matching there.
     fn find(&self, haystack: &[u8], from: usize, to: usize) -> Option<aho_corasick::Match> {
         let nfa = self.nfa.as_ref()?;
-        let input = Input::new(haystack).span(from..to);
-        nfa.try_find(&input)
-            .expect("a contiguous NFA supports unanchored search")
+        let verify = |start: usize| {
+            let input = Input::new(haystack).span(start..to).anchored(Anchored::Yes);
+            nfa.try_find(&input)
+                .expect("a contiguous NFA supports anchored search")
+        };
+        self.filter.candidates(haystack, from, to, verify)
     }
 
     /// Whether `haystack[at..]` is the start of a pattern that more input
@@ -298,6 +317,101 @@ impl PatternSet {
             pos = end;
         }
     }
+}
+
+/// A sampling q-gram filter that rules out most positions before the
+/// automaton is consulted.
+///
+/// Every pattern is at least `min_len` bytes long, so an occurrence starting
+/// at `s` holds the 4-byte grams at `s`, `s+1`, …, `s+stride-1` with
+/// `stride = min_len - 3`. The filter records a hash of those grams of
+/// every pattern in a bitmap, and looks only at every `stride`-th position
+/// of the haystack: an occurrence always has one of its recorded grams at
+/// such a position. Only when that gram's bit is set are the `stride`
+/// starts it could belong to checked with an anchored search, leftmost
+/// first, so the first match found is the leftmost one.
+struct GramFilter {
+    /// Grams at offsets `0..stride` of every pattern.
+    bits: Vec<u64>,
+    /// Grams at offset 0 only: a candidate start must begin with one.
+    starts: Vec<u64>,
+    min_len: usize,
+    stride: usize,
+}
+
+impl GramFilter {
+    fn new(patterns: &[Vec<u8>]) -> GramFilter {
+        let min_len = patterns.iter().map(Vec::len).min().unwrap_or(0);
+        let mut filter = GramFilter {
+            bits: vec![0; (1 << GRAM_HASH_BITS) / 64],
+            starts: vec![0; (1 << GRAM_HASH_BITS) / 64],
+            min_len,
+            stride: (min_len + 1).saturating_sub(GRAM_LEN_BYTES).max(1),
+        };
+        for pattern in patterns {
+            for offset in 0..filter.stride {
+                set_bit(&mut filter.bits, gram_hash(&pattern[offset..]));
+            }
+            set_bit(&mut filter.starts, gram_hash(pattern));
+        }
+        filter
+    }
+
+    /// The first result of `verify(start)` that is a match, trying the
+    /// candidate starts in `from..to` in increasing order.
+    fn candidates(
+        &self,
+        haystack: &[u8],
+        from: usize,
+        to: usize,
+        verify: impl Fn(usize) -> Option<aho_corasick::Match>,
+    ) -> Option<aho_corasick::Match> {
+        if self.min_len == 0 || to < from + self.min_len {
+            return None;
+        }
+        let last_start = to - self.min_len;
+        let window = &haystack[..to];
+        let mut probe = from + self.stride - 1;
+        loop {
+            // `probe` is at most `last_start + stride - 1 = to - 4`, so
+            // the gram is in the window.
+            if bit_is_set(&self.bits, gram_hash(&window[probe..])) {
+                let first = (probe + 1 - self.stride).max(from);
+                for start in first..=probe.min(last_start) {
+                    if !bit_is_set(&self.starts, gram_hash(&window[start..])) {
+                        continue;
+                    }
+                    if let Some(m) = verify(start) {
+                        return Some(m);
+                    }
+                }
+            }
+            if probe + 1 > last_start {
+                return None;
+            }
+            probe += self.stride;
+        }
+    }
+}
+
+fn set_bit(bits: &mut [u64], bit: usize) {
+    bits[bit / 64] |= 1 << (bit % 64);
+}
+
+#[inline]
+fn bit_is_set(bits: &[u64], bit: usize) -> bool {
+    bits[bit / 64] & (1 << (bit % 64)) != 0
+}
+
+/// The filter bitmap's bit for the 4-byte gram at the start of `bytes`:
+/// Fibonacci hashing of the gram as a little-endian integer.
+#[inline]
+fn gram_hash(bytes: &[u8]) -> usize {
+    let gram: [u8; GRAM_LEN_BYTES] = bytes[..GRAM_LEN_BYTES]
+        .try_into()
+        .expect("the slice is GRAM_LEN_BYTES long");
+    let x = u32::from_le_bytes(gram);
+    (x.wrapping_mul(0x9E37_79B1) >> (32 - GRAM_HASH_BITS)) as usize
 }
 
 /// Masks a stream: bytes go in through [`Redactor::write`] in chunks of any
