@@ -166,8 +166,10 @@ impl Launch {
     /// least one is). Those become the child's pseudo-terminal; the other
     /// one, if any, a pipe.
     fn run_on_pty(&self, set: Arc<PatternSet>, terminal: [bool; 2]) -> anyhow::Result<u8> {
-        let stdin = io::stdin();
-        let stdin_terminal = stdin.is_terminal();
+        // The keyboard is taken over only from the foreground: a background
+        // job that put the terminal in raw mode or read from it would be
+        // stopped by the kernel (SIGTTOU, SIGTTIN).
+        let stdin_terminal = io::stdin().is_terminal() && in_foreground(rustix::stdio::stdin());
         let pty = pty::Pty::open().context("cannot open a pseudo-terminal")?;
         let own_terminal: BorrowedFd<'static> = if stdin_terminal {
             rustix::stdio::stdin()
@@ -248,6 +250,10 @@ impl Launch {
             pipes.push(spawn_pump(set, err.into(), own_stderr()?));
         }
 
+        // TODO: Ctrl-Z stops the child on its terminal but not kseal, so the
+        // shell does not get the prompt back; it takes waiting for the
+        // child with WUNTRACED, restoring the terminal and stopping kseal
+        // itself, then resuming both on SIGCONT.
         let status = child.wait().context("cannot wait for the child")?;
         if done_rx.recv_timeout(PTY_DRAIN_WAIT).is_ok() {
             let _ = screen.join();
@@ -294,6 +300,11 @@ fn spawn_keyboard(master: OwnedFd) {
             }
         }
     });
+}
+
+/// Whether kseal's process group is the foreground one of `terminal`.
+fn in_foreground(terminal: BorrowedFd<'_>) -> bool {
+    rustix::termios::tcgetpgrp(terminal).is_ok_and(|group| group == rustix::process::getpgrp())
 }
 
 /// kseal's stdout as a file, written without the standard library's line

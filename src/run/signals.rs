@@ -19,6 +19,12 @@ pub enum Mode {
     /// The child shares kseal's terminal and process group: a key press
     /// such as Ctrl-C already reached it, so only signals another process
     /// sent to kseal are passed on.
+    // FIXME: a signal sent to the whole process group (`kill -TERM -PGID`)
+    // reaches the child twice, directly and forwarded; the sender cannot be
+    // told apart from one that signalled kseal alone. A process group of
+    // the child's own would fix that but stop a child that reads the
+    // terminal (SIGTTIN), so it stays until kseal manages the terminal's
+    // foreground group itself.
     Shared,
     /// The child runs on its own pseudo-terminal, in its own session:
     /// every signal is passed on to the terminal's foreground process group,
