@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark of `kseal redact`: 1,000 secrets over a synthetic Kamal deploy
+# log, next to `cat` (the cost of copying the bytes at all) and to dotenvx's
+# redacting run mode (`dotenvx run --redact -- cat LOG`) on the same input.
+# Prints throughput and peak RSS for each, and the ratios BENCHMARKS.md
+# reports.
+#
+# Usage: bench/redact.sh [SIZE_MIB] [SECRETS]   (defaults: 1024 and 1000)
+# Needs: a Rust toolchain, python3, node and npm (for @dotenvx/dotenvx),
+# GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+size_mib=${1:-1024}
+count=${2:-1000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/kseal-bench-redact.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release --locked --quiet
+kseal=$PWD/target/release/kseal
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "installing node and npm (Debian packages)" >&2
+  apt-get install -y -qq nodejs npm >/dev/null
+fi
+dotenvx_dir=${DOTENVX_DIR:-$PWD/target/bench-dotenvx}
+if [ ! -x "$dotenvx_dir/node_modules/.bin/dotenvx" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$dotenvx_dir" @dotenvx/dotenvx@2 >/dev/null
+fi
+dotenvx=$dotenvx_dir/node_modules/.bin/dotenvx
+
+echo "generating $count secrets and a ${size_mib} MiB deploy log in $work" >&2
+python3 bench/gen_redact_input.py "$work" "$count" "$size_mib"
+mkdir -p "$work/app/config" "$work/home"
+touch "$work/app/config/deploy.yml"
+age-keygen -o "$work/identity" 2>/dev/null
+export HOME=$work/home KSEAL_IDENTITY_FILE=$work/identity
+cd "$work/app"
+while IFS=$'\t' read -r name value; do
+  printf '%s' "$value" | "$kseal" set "$name" -d production 2>/dev/null
+done < "$work/values.tsv"
+"$kseal" --debug redact -d production </dev/null 2>&1 | grep -o 'masking .*' >&2
+
+log=$work/deploy.log
+bytes=$(stat -c %s "$log")
+
+# measure NAME CMD...: runs `cat LOG | CMD > /dev/null`, records seconds
+# and peak RSS (KiB) of CMD.
+measure() {
+  local name=$1
+  shift
+  cat "$log" >/dev/null # warm the page cache
+  cat "$log" | /usr/bin/time -f '%e %M' -o "$work/time.$name" "$@" >/dev/null 2>"$work/err.$name"
+  read -r secs rss <"$work/time.$name"
+  eval "secs_$name=$secs rss_$name=$rss"
+  awk -v n="$name" -v b="$bytes" -v s="$secs" -v r="$rss" \
+    'BEGIN { printf "%-8s %8.2f s  %8.1f MB/s  peak RSS %6.1f MiB\n", n, s, b / s / 1e6, r / 1024 }'
+}
+
+# One core for the tool under test, as the goal is stated per core.
+measure cat taskset -c 0 cat
+measure kseal taskset -c 0 "$kseal" redact -d production
+cp "$work/dotenv" "$work/app/.env"
+measure dotenvx taskset -c 0 "$dotenvx" run -f "$work/app/.env" --redact -- cat
+
+# Sanity: the redacted output holds no value.
+cat "$log" | "$kseal" redact -d production > "$work/redacted"
+if cut -f2 "$work/values.tsv" | grep -F -q -f - "$work/redacted"; then
+  echo "FAIL: a value survived redaction" >&2
+  exit 1
+fi
+
+awk -v c="$secs_cat" -v k="$secs_kseal" -v d="$secs_dotenvx" -v b="$bytes" 'BEGIN {
+  printf "kseal throughput: %.2f GB/s; vs cat: %.2fx; vs dotenvx: %.1fx faster\n",
+    b / k / 1e9, c / k, d / k
+}'
