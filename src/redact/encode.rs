@@ -15,6 +15,11 @@ use super::Encoding;
 /// removes duplicates.
 pub fn forms(value: &[u8]) -> Vec<(Encoding, Vec<u8>)> {
     let mut forms = vec![(Encoding::Raw, value.to_vec())];
+    if value.contains(&b'\n') {
+        // A terminal turns each line feed a program writes into CR LF
+        // (`onlcr`), so a multi-line value printed on one arrives so.
+        forms.push((Encoding::Raw, crlf(value)));
+    }
 
     forms.push((Encoding::Hex, hex(value, b"0123456789abcdef")));
     forms.push((Encoding::Hex, hex(value, b"0123456789ABCDEF")));
@@ -55,6 +60,18 @@ pub fn forms(value: &[u8]) -> Vec<(Encoding, Vec<u8>)> {
         ));
     }
     forms
+}
+
+/// `value` with every LF that is not already after a CR preceded by one.
+fn crlf(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() + 8);
+    for (i, &b) in value.iter().enumerate() {
+        if b == b'\n' && (i == 0 || value[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
 }
 
 /// Hexadecimal with the given digits.
@@ -315,6 +332,7 @@ mod tests {
             "a\"é\"\\\"b".as_bytes()
         ));
         assert!(has(b"a\nb\\", Encoding::EnvFile, b"a\\nb\\\\"));
+        assert!(has(b"l1\nl2\r\nl3", Encoding::Raw, b"l1\r\nl2\r\nl3"));
     }
 
     #[test]

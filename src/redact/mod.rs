@@ -53,6 +53,11 @@ pub mod pump;
 /// ordinary output (`true`, a port number) and hide more than they protect.
 pub const MIN_VALUE_LEN_BYTES: usize = 6;
 
+/// Values longer than this are masked piece by piece, each line (cut to at
+/// most this length) as it is, without encoded forms: every form of a
+/// megabyte-long value would make an automaton of hundreds of megabytes.
+pub const LONG_VALUE_BYTES: usize = 8 * 1024;
+
 /// Length of the byte grams the prefilter hashes. Every pattern is at least
 /// [`MIN_VALUE_LEN_BYTES`] long, so it holds at least three of them.
 const GRAM_LEN_BYTES: usize = 4;
@@ -137,7 +142,7 @@ impl PatternSet {
                 too_short.push(name.clone());
                 continue;
             }
-            for (encoding, form) in encode::forms(value.expose()) {
+            for (encoding, form) in forms_of(value.expose()) {
                 if form.len() < MIN_VALUE_LEN_BYTES || !seen.insert(form.clone()) {
                     continue;
                 }
@@ -228,6 +233,9 @@ impl PatternSet {
     /// the end of the haystack without dying.
     fn open_at(&self, haystack: &[u8], at: usize) -> bool {
         let Some(nfa) = &self.nfa else { return false };
+        if haystack.len() - at >= GRAM_LEN_BYTES && !self.filter.may_start(&haystack[at..]) {
+            return false;
+        }
         let mut sid = nfa
             .start_state(Anchored::Yes)
             .expect("a contiguous NFA supports anchored search");
@@ -319,6 +327,23 @@ impl PatternSet {
     }
 }
 
+/// The patterns for one value: every encoded form, or for a long value its
+/// pieces (see [`LONG_VALUE_BYTES`]).
+fn forms_of(value: &[u8]) -> Vec<(Encoding, Vec<u8>)> {
+    if value.len() <= LONG_VALUE_BYTES {
+        return encode::forms(value);
+    }
+    value
+        .split(|&b| b == b'\n')
+        .flat_map(|line| {
+            line.strip_suffix(b"\r")
+                .unwrap_or(line)
+                .chunks(LONG_VALUE_BYTES)
+        })
+        .map(|piece| (Encoding::Raw, piece.to_vec()))
+        .collect()
+}
+
 /// A sampling q-gram filter that rules out most positions before the
 /// automaton is consulted.
 ///
@@ -355,6 +380,11 @@ impl GramFilter {
             set_bit(&mut filter.starts, gram_hash(pattern));
         }
         filter
+    }
+
+    /// Whether a pattern may start with the gram at the start of `bytes`.
+    fn may_start(&self, bytes: &[u8]) -> bool {
+        bit_is_set(&self.starts, gram_hash(bytes))
     }
 
     /// The first result of `verify(start)` that is a match, trying the
@@ -599,6 +629,33 @@ mod tests {
         assert_eq!(
             &hay[found[1].start..found[1].end],
             b"627261766f2d736563726574"
+        );
+    }
+
+    #[test]
+    fn a_long_multi_line_value_is_masked_line_by_line() {
+        let line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7".repeat(2);
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----",
+            [line.as_str(); 120].join("\n")
+        );
+        assert!(pem.len() > LONG_VALUE_BYTES);
+        let set = set(&[("KEY", pem.as_bytes())]);
+        // A terminal shows it with CR LF line ends.
+        let shown = pem.replace('\n', "\r\n");
+        let out = redact(&set, shown.as_bytes(), 1000);
+        let out = String::from_utf8(out).unwrap();
+        assert!(!out.contains("MIIEvQ"), "{out}");
+        assert!(!out.contains("PRIVATE KEY"), "{out}");
+        assert_eq!(out.matches("[kseal:KEY]").count(), 122);
+    }
+
+    #[test]
+    fn a_multi_line_value_on_a_terminal_is_masked_whole() {
+        let set = set(&[("CERT", b"line-one\nline-two\n")]);
+        assert_eq!(
+            redact(&set, b"> line-one\r\nline-two\r\n<", 3),
+            b"> [kseal:CERT]<"
         );
     }
 
