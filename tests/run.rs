@@ -213,14 +213,19 @@ fn a_missing_program_is_an_error_with_a_hint() {
 fn canary_shows_nowhere_in_the_output() {
     let store = Store::new();
     store.set(None, "SECRET", CANARY.as_bytes());
-    let out = store.output(&[
-        "run",
-        "--",
-        "sh",
-        "-c",
-        r#"echo "$SECRET"; printf %s "$SECRET" | base64; env; echo "$SECRET" >&2"#,
-    ]);
+    // The child also copies its own and kseal's command lines into a file,
+    // which kseal does not redact.
+    let argv = store.env.home().join("argv");
+    let script = format!(
+        r#"echo "$SECRET"; printf %s "$SECRET" | base64; env; echo "$SECRET" >&2
+        cat /proc/$$/cmdline /proc/$PPID/cmdline > {}"#,
+        argv.display()
+    );
+    let out = store.output(&["run", "--", "sh", "-c", &script]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let argv = text(&std::fs::read(argv).unwrap());
+    assert!(argv.contains("kseal") && argv.contains("cmdline"), "{argv}");
+    assert!(!argv.contains(CANARY), "{argv}");
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     use base64::Engine;
