@@ -269,36 +269,101 @@ fn a_signal_sent_to_kseal_reaches_the_child() {
     assert_eq!(child.wait().unwrap().code(), Some(5));
 }
 
-/// Drives kseal on a pseudo-terminal opened here, as a user's terminal
-/// would: the child must see a terminal, get the window size, show a prompt
-/// before any input is sent, pass colour codes, read a typed line, and get
-/// SIGINT from Ctrl-C.
+/// kseal running on a pseudo-terminal opened here, as on a user's
+/// terminal: kseal is a session leader with the terminal as its controlling
+/// terminal, and the test types on the other end.
+struct TerminalSession {
+    kseal: std::process::Child,
+    keyboard: std::fs::File,
+    screen: std::sync::mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+}
+
+impl TerminalSession {
+    fn start(store: &Store, args: &[&str]) -> TerminalSession {
+        use std::io::Read;
+        use std::os::fd::{AsRawFd, BorrowedFd};
+        use std::os::unix::process::CommandExt;
+
+        use rustix::pty::{OpenptFlags, grantpt, ioctl_tiocgptpeer, openpt, unlockpt};
+
+        let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
+        let master = openpt(flags).unwrap();
+        grantpt(&master).unwrap();
+        unlockpt(&master).unwrap();
+        let slave = ioctl_tiocgptpeer(&master, flags).unwrap();
+        let size = rustix::termios::Winsize {
+            ws_row: 33,
+            ws_col: 111,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&master, size).unwrap();
+
+        let mut cmd = store.kseal();
+        cmd.args(args)
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave.try_clone().unwrap()));
+        let slave_fd = slave.as_raw_fd();
+        // SAFETY: only async-signal-safe system calls between fork and
+        // exec; the slave descriptor is open in the child until exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                rustix::process::setsid()?;
+                rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(slave_fd))?;
+                Ok(())
+            });
+        }
+        let kseal = cmd.spawn().unwrap();
+        drop(cmd);
+        drop(slave);
+
+        let (tx, screen) = std::sync::mpsc::channel::<Vec<u8>>();
+        let mut reader = std::fs::File::from(master.try_clone().unwrap());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        TerminalSession {
+            kseal,
+            keyboard: std::fs::File::from(master),
+            screen,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Everything shown so far, once it contains `needle`.
+    fn wait_for(&mut self, needle: &str) -> String {
+        use std::time::{Duration, Instant};
+
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !text(&self.seen).contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.screen.recv_timeout(left) {
+                Ok(bytes) => self.seen.extend(bytes),
+                Err(_) => panic!("{needle:?} never came; got {:?}", text(&self.seen)),
+            }
+        }
+        text(&self.seen)
+    }
+
+    fn type_keys(&mut self, keys: &[u8]) {
+        self.keyboard.write_all(keys).unwrap();
+    }
+}
+
+/// Drives kseal on a pseudo-terminal: the child must see a terminal, get
+/// the window size, show a prompt before any input is sent, pass colour
+/// codes, read a typed line, and get SIGINT from Ctrl-C.
 #[test]
 fn on_a_terminal_the_child_gets_a_terminal_of_its_own() {
-    use std::io::Read;
-    use std::os::fd::{AsRawFd, BorrowedFd};
-    use std::os::unix::process::CommandExt;
-    use std::sync::mpsc;
-    use std::time::{Duration, Instant};
-
-    use rustix::pty::{OpenptFlags, grantpt, ioctl_tiocgptpeer, openpt, unlockpt};
-
     let store = Store::new();
     store.set(None, "TOKEN", CANARY.as_bytes());
-
-    let flags = OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC;
-    let master = openpt(flags).unwrap();
-    grantpt(&master).unwrap();
-    unlockpt(&master).unwrap();
-    let slave = ioctl_tiocgptpeer(&master, flags).unwrap();
-    let size = rustix::termios::Winsize {
-        ws_row: 33,
-        ws_col: 111,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    rustix::termios::tcsetwinsize(&master, size).unwrap();
-
     let script = r#"
         if [ -t 0 ] && [ -t 1 ] && [ -t 2 ]; then echo all-terminals; fi
         stty size
@@ -312,67 +377,26 @@ fn on_a_terminal_the_child_gets_a_terminal_of_its_own() {
         wait
         echo no-signal
     "#;
-    let mut cmd = store.kseal();
-    cmd.args(["run", "--", "sh", "-c", script])
-        .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
-        .stderr(Stdio::from(slave.try_clone().unwrap()));
-    let slave_fd = slave.as_raw_fd();
-    // SAFETY: only async-signal-safe system calls between fork and exec;
-    // the slave descriptor is open in the child until exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            rustix::process::setsid()?;
-            rustix::process::ioctl_tiocsctty(BorrowedFd::borrow_raw(slave_fd))?;
-            Ok(())
-        });
-    }
-    let mut kseal = cmd.spawn().unwrap();
-    drop(cmd);
-    drop(slave);
-
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let mut reader = std::fs::File::from(master.try_clone().unwrap());
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = Vec::<u8>::new();
-    let mut wait_for = |needle: &str| {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !text(&seen).contains(needle) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(bytes) => seen.extend(bytes),
-                Err(_) => panic!("{needle:?} never came; got {:?}", text(&seen)),
-            }
-        }
-        text(&seen)
-    };
-    let mut keyboard = std::fs::File::from(master);
+    let mut session = TerminalSession::start(&store, &["run", "--", "sh", "-c", script]);
 
     // The prompt has no newline and nothing has been typed yet.
-    let shown = wait_for("Name? ");
+    let shown = session.wait_for("Name? ");
     assert!(shown.contains("all-terminals"), "{shown:?}");
     assert!(shown.contains("33 111"), "{shown:?}");
     assert!(shown.contains("\x1b[31mred\x1b[0m"), "{shown:?}");
 
-    keyboard.write_all(b"bob\r").unwrap();
-    let shown = wait_for("ready> ");
+    session.type_keys(b"bob\r");
+    let shown = session.wait_for("ready> ");
     assert!(
         shown.contains("hello bob, token [kseal:TOKEN]"),
         "{shown:?}"
     );
 
-    keyboard.write_all(b"\x03").unwrap();
-    let shown = wait_for("got-INT");
+    session.type_keys(b"\x03");
+    let shown = session.wait_for("got-INT");
     assert!(!shown.contains("no-signal"), "{shown:?}");
     assert!(!shown.contains(CANARY), "{shown:?}");
-    assert_eq!(kseal.wait().unwrap().code(), Some(7));
+    assert_eq!(session.kseal.wait().unwrap().code(), Some(7));
 }
 
 #[test]

@@ -250,10 +250,12 @@ impl Launch {
             pipes.push(spawn_pump(set, err.into(), own_stderr()?));
         }
 
-        // TODO: Ctrl-Z stops the child on its terminal but not kseal, so the
-        // shell does not get the prompt back; it takes waiting for the
-        // child with WUNTRACED, restoring the terminal and stopping kseal
-        // itself, then resuming both on SIGCONT.
+        // TODO: Ctrl-Z does nothing: the child leads a session whose parent
+        // is outside it, so its process group is orphaned and the kernel
+        // drops the terminal's SIGTSTP. It takes an intermediate session
+        // leader that starts the child in a process group of its own, and
+        // kseal waiting with WUNTRACED to stop itself and continue the
+        // child on SIGCONT.
         let status = child.wait().context("cannot wait for the child")?;
         if done_rx.recv_timeout(PTY_DRAIN_WAIT).is_ok() {
             let _ = screen.join();
