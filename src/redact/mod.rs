@@ -41,7 +41,6 @@ use std::io::{self, Write};
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, Input, MatchKind};
-
 use zeroize::Zeroizing;
 
 use crate::secret::SecretValue;
