@@ -284,14 +284,22 @@ impl PatternSet {
     /// stream is taken to stop here: everything is decided, and the return
     /// value is where the last unmasked stretch begins (bytes a later
     /// continuation might still turn into a secret).
-    fn redact_into(&self, buf: &[u8], emitted: usize, at_end: bool, out: &mut Vec<u8>) -> usize {
+    fn redact_into(
+        &self,
+        buf: &[u8],
+        emitted: usize,
+        at_end: bool,
+        out: &mut impl Write,
+    ) -> io::Result<usize> {
         let n = buf.len();
         let window = self.max_len.saturating_sub(1);
-        let emit = |out: &mut Vec<u8>, from: usize, to: usize| {
+        // Written straight from `buf`: no copy of the passed-through bytes.
+        let emit = |out: &mut dyn Write, from: usize, to: usize| {
             let from = from.max(emitted);
             if from < to {
-                out.extend_from_slice(&buf[from..to]);
+                out.write_all(&buf[from..to])?;
             }
+            Ok::<(), io::Error>(())
         };
 
         let mut pos = 0;
@@ -303,23 +311,23 @@ impl PatternSet {
                 // not fit in `buf` yet.
                 let from = pos.max(n.saturating_sub(window));
                 if let Some(open) = (from..limit).find(|&p| self.open_at(buf, p)) {
-                    emit(out, pos, open);
-                    return open;
+                    emit(out, pos, open)?;
+                    return Ok(open);
                 }
             }
             let Some(m) = found else {
-                emit(out, pos, n);
-                return if at_end { pos } else { n };
+                emit(out, pos, n)?;
+                return Ok(if at_end { pos } else { n });
             };
             let (end, secrets) = self.union(buf, m);
             if !at_end && end + window > n && (m.start()..end).any(|p| self.open_at(buf, p)) {
                 // A longer or overlapping pattern may still complete.
-                emit(out, pos, m.start());
-                return m.start();
+                emit(out, pos, m.start())?;
+                return Ok(m.start());
             }
-            emit(out, pos, m.start());
+            emit(out, pos, m.start())?;
             for secret in secrets {
-                out.extend_from_slice(&self.markers[secret]);
+                out.write_all(&self.markers[secret])?;
             }
             pos = end;
         }
@@ -452,7 +460,6 @@ pub struct Redactor<'s, W: Write> {
     held: Zeroizing<Vec<u8>>,
     /// How many of the held bytes were already written by an idle flush.
     emitted: usize,
-    scratch: Vec<u8>,
 }
 
 impl<'s, W: Write> Redactor<'s, W> {
@@ -462,7 +469,6 @@ impl<'s, W: Write> Redactor<'s, W> {
             out,
             held: Zeroizing::new(Vec::new()),
             emitted: 0,
-            scratch: Vec::new(),
         }
     }
 
@@ -476,10 +482,10 @@ impl<'s, W: Write> Redactor<'s, W> {
         self.held.extend_from_slice(chunk);
         let keep = self
             .set
-            .redact_into(&self.held, self.emitted, false, &mut self.scratch);
+            .redact_into(&self.held, self.emitted, false, &mut self.out)?;
         self.held.drain(..keep);
         self.emitted = self.emitted.saturating_sub(keep);
-        self.write_scratch()
+        self.out.flush()
     }
 
     /// Whether bytes are held back that [`Redactor::flush_held`] would
@@ -498,30 +504,23 @@ impl<'s, W: Write> Redactor<'s, W> {
         }
         let last = self
             .set
-            .redact_into(&self.held, self.emitted, true, &mut self.scratch);
+            .redact_into(&self.held, self.emitted, true, &mut self.out)?;
         let window = self.set.max_len.saturating_sub(1);
         let keep = last.max(self.held.len().saturating_sub(window));
         self.held.drain(..keep);
         self.emitted = self.held.len();
-        self.write_scratch()
+        self.out.flush()
     }
 
     /// Ends the stream: writes everything still held, flushes, and returns
     /// the inner writer.
     pub fn finish(mut self) -> io::Result<W> {
         self.set
-            .redact_into(&self.held, self.emitted, true, &mut self.scratch);
+            .redact_into(&self.held, self.emitted, true, &mut self.out)?;
         self.held.clear();
         self.emitted = 0;
-        self.write_scratch()?;
+        self.out.flush()?;
         Ok(self.out)
-    }
-
-    fn write_scratch(&mut self) -> io::Result<()> {
-        let result = self.out.write_all(&self.scratch);
-        self.scratch.clear();
-        result?;
-        self.out.flush()
     }
 }
 
