@@ -7,6 +7,8 @@ mod check_cli;
 mod check_fixtures;
 mod cli;
 mod interop;
+mod redact;
+mod run;
 mod store;
 mod team;
 mod util;
