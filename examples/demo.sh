@@ -14,7 +14,7 @@ export HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config"
 mkdir -p "$HOME"
 cd "$scratch/app"
 
-step() { printf '\n$ %s\n' "$*"; "$@"; }
+step() { printf '\n$ kseal %s\n' "${*:2}"; "$@"; }
 
 step "$kseal" init -d production
 # Values come from stdin or a prompt, never from the command line.
