@@ -656,3 +656,97 @@ fn identity_paths_are_relative_to_where_kseal_started_not_to_chdir() {
         .args(["-C", "../app", "-i", "my.key", "get", "A"]);
     assert_eq!(ok(&run(&mut get, b"")), "from afar");
 }
+
+#[test]
+fn canary_never_leaks_from_team_run_and_guard_commands() {
+    let env = app();
+    env.write(
+        "config/deploy.yml",
+        "service: app\nimage: app\nenv:\n  secret:\n    - CANARY\n",
+    );
+    keygen(&env);
+    set(&env, "CANARY", &["-d", "production"], CANARY.as_bytes());
+    ok(&run(env.kseal().args(["init", "-d", "production"]), b""));
+    let teammate = age::x25519::Identity::generate().to_public().to_string();
+
+    // A stand-in `kamal` that prints what it was given.
+    let bin = env.home().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let kamal = bin.join("kamal");
+    std::fs::write(&kamal, "#!/bin/sh\necho \"kamal $*: $CANARY\"\nenv\n").unwrap();
+    std::fs::set_permissions(&kamal, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let shell = "echo \"$CANARY\"; printf %s \"$CANARY\" | base64; env";
+    let steps: Vec<(Vec<&str>, Vec<u8>)> = vec![
+        (
+            vec![
+                "recipients",
+                "add",
+                &teammate,
+                "--label",
+                "bob",
+                "-d",
+                "production",
+            ],
+            vec![],
+        ),
+        (vec!["recipients", "list", "--json"], vec![]),
+        (vec!["access", "--json"], vec![]),
+        (
+            vec!["recipients", "rm", "bob", "-d", "production", "--json"],
+            vec![],
+        ),
+        (vec!["rotate", "-d", "production"], vec![]),
+        (vec!["doctor"], vec![]),
+        (vec!["check"], vec![]),
+        (
+            vec!["run", "-d", "production", "--", "sh", "-c", shell],
+            vec![],
+        ),
+        (vec!["kamal", "deploy", "-d", "production"], vec![]),
+        (
+            vec!["redact", "-d", "production"],
+            format!("log: {CANARY} and {}\n", hex(CANARY)).into_bytes(),
+        ),
+    ];
+    for (args, stdin) in &steps {
+        let out = run(env.kseal().env("PATH", &path).args(args), stdin);
+        assert!(
+            !matches!(out.status.code(), Some(2)),
+            "{args:?} failed: {}",
+            text(&out.stderr)
+        );
+        for (stream, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !text(bytes).contains(CANARY),
+                "{args:?}: {stream} carries the canary"
+            );
+        }
+        if args[0] == "run" || args[0] == "kamal" || args[0] == "redact" {
+            assert!(
+                text(&out.stdout).contains("[kseal:CANARY]"),
+                "{args:?}: the value was there and masked"
+            );
+        }
+    }
+    // The last step changes the value: the canary no longer opens anywhere.
+    ok(&run(
+        env.kseal()
+            .args(["rotate", "CANARY", "--generate", "-d", "production"]),
+        b"",
+    ));
+    let now = ok(&run(
+        env.kseal().args(["get", "CANARY", "-d", "production"]),
+        b"",
+    ));
+    assert_ne!(now, CANARY);
+}
+
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
