@@ -8,7 +8,7 @@ use kseal::hint::ResultExt;
 
 use super::{Global, Outcome};
 
-/// Explain a `kseal check` rule: what it catches, why it matters, an
+/// Explain a `kseal check` rule or `kseal scan` detector: what it catches, why it matters, an
 /// example and the fix. Without RULE, list every rule.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  kseal explain\n  kseal explain KS201\n  \
@@ -28,8 +28,24 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
                 writeln!(out, "{}  {:width$}  {}", rule.code, rule.name, rule.summary)
                     .context("cannot write to stdout")?;
             }
+            for rule in kseal::scan::detectors::rule_infos() {
+                writeln!(out, "{}  {}  {}", rule.id, rule.name, rule.summary)
+                    .context("cannot write to stdout")?;
+            }
         }
         Some(id) => {
+            let scan_rule = kseal::scan::detectors::rule_infos()
+                .into_iter()
+                .find(|r| r.id.eq_ignore_ascii_case(&id) || r.name.eq_ignore_ascii_case(&id));
+            if let Some(rule) = scan_rule {
+                writeln!(
+                    out,
+                    "# {} {}\n\n{}\n\n{}",
+                    rule.id, rule.name, rule.summary, rule.help
+                )
+                .context("cannot write to stdout")?;
+                return Ok(Outcome::Clean);
+            }
             let rule = codes::find(&id)
                 .ok_or_else(|| anyhow::anyhow!("no rule {id:?}"))
                 .hint("`kseal explain` lists the rules")?;
