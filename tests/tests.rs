@@ -7,5 +7,6 @@ mod check_cli;
 mod check_fixtures;
 mod cli;
 mod interop;
+mod scan;
 mod store;
 mod util;

@@ -287,6 +287,15 @@ fn generic_accepts(name: &str, value: &[u8]) -> bool {
     if dotted {
         return false;
     }
+    // A path or key of lowercase segments (`views/products/index-2026`) is
+    // a name, not a value.
+    if value.contains('/')
+        && value
+            .bytes()
+            .all(|b| !b.is_ascii_uppercase() && !b"+=".contains(&b))
+    {
+        return false;
+    }
     // A random secret mixes character classes; an identifier like
     // `SOME_SETTING_NAME` or `some-kebab-name` does not.
     let lower = value.bytes().any(|b| b.is_ascii_lowercase());
