@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
@@ -116,6 +116,7 @@ impl Engine {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(fold)
                 .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(words)
                 .expect("keywords build an automaton")
         };
@@ -240,8 +241,20 @@ impl Engine {
                 continue;
             }
             let message = if std::ptr::eq(c.detector, &GENERIC) {
+                // A name that continues a path (`src/api_key.rs`) is a file.
+                let name_start = caps.name("name").map_or(0, |m| m.start());
+                if name_start > 0 && matches!(window[name_start - 1], b'/' | b'\\') {
+                    continue;
+                }
                 let name = String::from_utf8_lossy(caps.name("name").map_or(b"", |m| m.as_bytes()));
-                if !generic_accepts(&name, secret) {
+                // An unquoted value followed by a call, an index, a path or
+                // an assignment is an expression or a type, not a literal.
+                let next = window[group.end()..]
+                    .iter()
+                    .find(|b| !matches!(b, b' ' | b'\t'));
+                let expression =
+                    caps.name("s").is_some() && next.is_some_and(|b| b"(=.[{<:)&|+*/-".contains(b));
+                if expression || !generic_accepts(&name, secret) {
                     continue;
                 }
                 format!("`{name}` is assigned a random-looking literal")
@@ -269,6 +282,9 @@ fn generic_accepts(name: &str, value: &[u8]) -> bool {
     let Ok(value) = std::str::from_utf8(value) else {
         return false;
     };
+    // `config.api_token`, `"db.password"`: the last part is the name;
+    // `private_key_info.rs` is a file name.
+    let name = name.rsplit('.').next().unwrap_or(name);
     if !secretish::name_is_secret(name) || secretish::is_placeholder(value) {
         return false;
     }
@@ -296,6 +312,22 @@ fn generic_accepts(name: &str, value: &[u8]) -> bool {
     {
         return false;
     }
+    // Identifiers: `SOME_CONSTANT_NAME`, `snake_case_name`, and words run
+    // together (`CamelCaseTypeName`), which change between upper case,
+    // lower case and digits far less often than a random string does
+    // (about every second character in random base62).
+    let snake = value.contains('_')
+        && value.split('_').all(|p| {
+            !p.is_empty()
+                && (p
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                    || p.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        });
+    if snake || class_changes(value) * 4 < value.len() {
+        return false;
+    }
     // A random secret mixes character classes; an identifier like
     // `SOME_SETTING_NAME` or `some-kebab-name` does not.
     let lower = value.bytes().any(|b| b.is_ascii_lowercase());
@@ -306,6 +338,22 @@ fn generic_accepts(name: &str, value: &[u8]) -> bool {
         return value.len() >= 16 && digit;
     }
     value.len() >= 12 && digit && (lower || upper) && !(value.len() < 20 && !(lower && upper))
+}
+
+/// How often adjacent characters change class (upper, lower, digit,
+/// other).
+fn class_changes(value: &str) -> usize {
+    let class = |b: u8| match b {
+        b'A'..=b'Z' => 0,
+        b'a'..=b'z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    value
+        .as_bytes()
+        .windows(2)
+        .filter(|w| class(w[0]) != class(w[1]))
+        .count()
 }
 
 /// The range of `data` to confirm a keyword found at `at`: its line, cut

@@ -155,9 +155,24 @@ impl Scanner {
         let hits = self.engine.scan(path, data);
         let lines = LineIndex::new(data);
         let mut out = Vec::new();
+        // Hits come in order of position, so columns are counted from the
+        // previous hit on the same line, and each line is checked for an
+        // ignore once: a long minified line with many hits stays linear.
+        let mut cursor = (usize::MAX, 0, 0);
+        let mut ignored_lines: std::collections::HashMap<(usize, &str), bool> = Default::default();
         for hit in &hits {
-            let finding = to_finding(path, data, &lines, hit, &hits, origin);
-            if is_ignored(data, &lines, &finding) {
+            let line = lines.line_of(hit.start);
+            let (line_start, _) = lines.range(data, line);
+            if cursor.0 != line || cursor.1 > hit.start {
+                cursor = (line, line_start, 0);
+            }
+            cursor.2 += chars(&data[cursor.1..hit.start]);
+            cursor.1 = hit.start;
+            let finding = to_finding(path, data, &lines, hit, &hits, origin, cursor.2 + 1);
+            let ignored = *ignored_lines
+                .entry((line, hit.code))
+                .or_insert_with(|| is_ignored(data, &lines, &finding));
+            if ignored {
                 Stats::add(&self.stats.ignored, 1);
                 continue;
             }
@@ -205,8 +220,10 @@ impl LineIndex {
     }
 }
 
+/// Characters in UTF-8 `bytes`: every byte that does not continue a
+/// multi-byte sequence starts one.
 fn chars(bytes: &[u8]) -> usize {
-    String::from_utf8_lossy(bytes).chars().count()
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 fn to_finding(
@@ -216,6 +233,7 @@ fn to_finding(
     hit: &Hit,
     all: &[Hit],
     origin: Option<&str>,
+    column: usize,
 ) -> Finding {
     let line = lines.line_of(hit.start);
     let (line_start, line_end) = lines.range(data, line);
@@ -245,7 +263,7 @@ fn to_finding(
         message: hit.message.clone(),
         path: path.into(),
         line: line + 1,
-        column: chars(&data[line_start..hit.start]) + 1,
+        column,
         span_len: chars(&data[hit.start..span_end]),
         preview: Some(mask(&secret)),
         fix: Some(if hit.code == detectors::KNOWN_VALUE_CODE {
@@ -265,10 +283,11 @@ fn is_ignored(data: &[u8], lines: &LineIndex, finding: &Finding) -> bool {
     let first = line.saturating_sub(1);
     (first..=line).any(|l| {
         let (s, e) = lines.range(data, l);
-        let text = String::from_utf8_lossy(&data[s..e]);
-        if !text.contains("kseal:ignore") {
+        const MARK: &[u8] = b"kseal:ignore";
+        if !data[s..e].windows(MARK.len()).any(|w| w == MARK) {
             return false;
         }
+        let text = String::from_utf8_lossy(&data[s..e]);
         suppress::ignores(&text)
             .iter()
             .any(|ig| !ig.reason.is_empty() && ig.rules.contains(&finding.rule))
