@@ -46,9 +46,13 @@ def timed(cmd, out_path, env=None):
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
         full = ["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd
         with open(out_path, "wb") as out:
+            # A session of its own, so a timeout ends the tool's workers too.
+            proc = subprocess.Popen(full, stdout=out, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
             try:
-                subprocess.run(full, stdout=out, stderr=subprocess.DEVNULL, timeout=TIMEOUT_S, env=env)
+                proc.wait(timeout=TIMEOUT_S)
             except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+                proc.wait()
                 return None
         fields = t.read().split()[-2:]
         return float(fields[0]), int(fields[1])
