@@ -8,8 +8,9 @@ use kseal::hint::ResultExt;
 
 use super::{Global, Outcome};
 
-/// Explain a `kseal check` rule or `kseal scan` detector: what it catches, why it matters, an
-/// example and the fix. Without RULE, list every rule.
+/// Explain a `kseal check` rule or a `kseal scan` detector: what it
+/// catches, why it matters, an example and the fix. Without RULE, list
+/// the check rules (`kseal scan --list-detectors` lists the detectors).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  kseal explain\n  kseal explain KS201\n  \
     kseal explain literal-registry-password")]
@@ -26,10 +27,6 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
             let width = codes::RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
             for rule in codes::RULES {
                 writeln!(out, "{}  {:width$}  {}", rule.code, rule.name, rule.summary)
-                    .context("cannot write to stdout")?;
-            }
-            for rule in kseal::scan::detectors::rule_infos() {
-                writeln!(out, "{}  {}  {}", rule.id, rule.name, rule.summary)
                     .context("cannot write to stdout")?;
             }
         }

@@ -72,6 +72,10 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
 
+    /// List every detector (code, name, what it finds) and exit.
+    #[arg(long)]
+    pub list_detectors: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -96,6 +100,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
+    if args.list_detectors {
+        let mut out = std::io::stdout().lock();
+        for rule in scan::detectors::rule_infos() {
+            writeln!(out, "{}  {:38}  {}", rule.id, rule.name, rule.summary)
+                .context("cannot write to stdout")?;
+        }
+        return Ok(Outcome::Clean);
+    }
     let root = kseal::store::app_root(Path::new("."))
         .unwrap_or_else(|_| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
     let mut settings = Settings::load(&root)?;
