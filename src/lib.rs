@@ -20,6 +20,7 @@
 pub mod check;
 pub mod findings;
 pub mod hint;
+pub mod import;
 pub mod kamal;
 pub mod keys;
 pub mod redact;
@@ -27,5 +28,6 @@ pub mod run;
 pub mod scan;
 pub mod secret;
 pub mod store;
+pub mod team;
 
 pub use hint::Hint;

@@ -641,3 +641,18 @@ for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done > {}\n",
         }
     }
 }
+
+#[test]
+fn identity_paths_are_relative_to_where_kseal_started_not_to_chdir() {
+    let env = app();
+    let key = env.home().join("my.key");
+    crate::util::write_identity(&key);
+    let mut set = env.kseal();
+    set.current_dir(env.home())
+        .args(["-C", "../app", "-i", "my.key", "set", "A"]);
+    ok(&run(&mut set, b"from afar"));
+    let mut get = env.kseal();
+    get.current_dir(env.home())
+        .args(["-C", "../app", "-i", "my.key", "get", "A"]);
+    assert_eq!(ok(&run(&mut get, b"")), "from afar");
+}

@@ -97,8 +97,8 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
     let scope_width = rows.iter().map(|r| r.scope.len()).max().unwrap_or(5).max(5);
     writeln!(
         out,
-        "{:width$}  {:scope_width$}  {:20}  {:20}",
-        "NAME", "SCOPE", "CREATED", "CHANGED"
+        "{:width$}  {:scope_width$}  {:20}  CHANGED",
+        "NAME", "SCOPE", "CREATED"
     )
     .context("cannot write to stdout")?;
     for row in &rows {

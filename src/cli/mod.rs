@@ -17,6 +17,7 @@ mod edit;
 mod explain;
 mod export;
 mod fetch;
+mod generate;
 mod get;
 mod hook;
 mod import;
@@ -108,9 +109,21 @@ pub enum Outcome {
 }
 
 pub fn main() -> ExitCode {
-    let opts = Opts::parse();
+    let mut opts = Opts::parse();
     logger::init(&opts.global);
+    harden_process();
 
+    // `-i FILE` names a file relative to where kseal was started, not to
+    // the `-C` folder.
+    if opts.global.chdir.is_some()
+        && let Ok(cwd) = std::env::current_dir()
+    {
+        for path in &mut opts.global.identity {
+            if path.is_relative() {
+                *path = cwd.join(&*path);
+            }
+        }
+    }
     if let Some(dir) = &opts.global.chdir
         && let Err(err) = std::env::set_current_dir(dir)
     {
@@ -153,6 +166,21 @@ fn dispatch(opts: Opts) -> anyhow::Result<Outcome> {
     }
 }
 
+/// Keeps decrypted values out of core dumps: the process is marked
+/// non-dumpable, so the kernel writes no core file for it and other
+/// processes of the same user cannot attach to it or read its memory
+/// through /proc. Unlike a zero core-size limit, the mark is not inherited
+/// across exec, so a child of `kseal run` dumps core as it would without
+/// kseal. Best effort: on failure the process stays as it was.
+fn harden_process() {
+    // SAFETY: prctl with PR_SET_DUMPABLE takes plain integers and touches
+    // no memory of ours.
+    let rc = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    if rc != 0 {
+        log::debug!("could not mark the process non-dumpable");
+    }
+}
+
 /// Prints an error chain on one line and its hint, if any, on the next.
 /// A closed stdout (`kseal list | head`) is not an error worth a word.
 fn report(err: &anyhow::Error) -> ExitCode {
@@ -184,4 +212,17 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hardened_process_is_not_dumpable() {
+        harden_process();
+        // SAFETY: PR_GET_DUMPABLE takes no pointers.
+        let dumpable = unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) };
+        assert_eq!(dumpable, 0);
+    }
 }
