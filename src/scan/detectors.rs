@@ -823,7 +823,9 @@ pub fn doc(detector: &Detector) -> String {
 pub const KNOWN_VALUE_DOC: &str = r#"
 ## What it does
 Finds a value kept in one of the app's sealed stores, as it is or encoded
-(base64, base64url, hex), in files, streams, git history and image layers.
+as `kseal run`'s redactor knows it (base64 and base64url at any alignment,
+hex, JSON, shell and env-file escapes, percent encoding), in files,
+streams, git history and image layers.
 The finding names the secret (`DB_PASSWORD found base64-encoded`); the
 value is never printed.
 

@@ -147,7 +147,11 @@ impl Engine {
                     0,
                     Hit {
                         code: detectors::KNOWN_VALUE_CODE,
-                        message: format!("{} found{}", known.name(m.secret), m.encoding.phrase()),
+                        message: format!(
+                            "{} found{}",
+                            known.name(m.secret),
+                            super::known::phrase(m.encoding)
+                        ),
                         start: m.start,
                         end: m.end,
                         digest: digest(&data[m.start..m.end]),

@@ -1,42 +1,16 @@
 //! Known values: the plaintext of every secret the user can open, searched
-//! as literals in the forms a leak usually takes.
-//!
-//! FIXME: this is a small stand-in for `redact::PatternSet`, which covers
-//! every encoding the redactor knows (JSON and shell escapes, percent
-//! encoding, base64 at every alignment). When it lands, `KnownValues`
-//! should wrap it instead: `find_all` already has its shape, so only this
-//! file changes.
+//! as literals in every form the redactor knows (raw, base64 and base64url
+//! at any alignment, hex, JSON, shell and env-file escapes, percent
+//! encoding), through [`crate::redact::PatternSet`], so that `kseal scan`
+//! finds exactly what `kseal run` would have masked.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-use zeroize::Zeroizing;
-
+use crate::redact::{Encoding, PatternSet};
 use crate::secret::SecretValue;
 
-/// Values shorter than this are not searched: they would match everywhere.
+/// Values shorter than this are not searched. The redactor masks values
+/// from 6 bytes on, where a false mask costs little; a scan reports every
+/// occurrence, and short values (`secret`, `admin1`) match all over a tree.
 pub const MIN_VALUE_BYTES: usize = 8;
-
-/// The form in which a known value appeared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Form {
-    Base64,
-    Base64Url,
-    Hex,
-    Raw,
-}
-
-impl Form {
-    /// How the finding's message says it: empty for the value as it is.
-    pub fn phrase(self) -> &'static str {
-        match self {
-            Form::Base64 => " base64-encoded",
-            Form::Base64Url => " base64url-encoded",
-            Form::Hex => " hex-encoded",
-            Form::Raw => "",
-        }
-    }
-}
 
 /// One occurrence of a known value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,76 +19,45 @@ pub struct KnownMatch {
     pub end: usize,
     /// Index of the secret in the list the set was built from.
     pub secret: usize,
-    pub encoding: Form,
+    pub encoding: Encoding,
 }
 
 /// The named values and their encodings, compiled for search.
 pub struct KnownValues {
+    /// Names of the searched values, by the set's index.
     names: Vec<String>,
-    automaton: AhoCorasick,
-    /// For each pattern: the secret it belongs to and its form.
-    owners: Vec<(usize, Form)>,
+    set: PatternSet,
 }
 
 impl KnownValues {
     /// Builds the set; `None` when no value is long enough to search for.
     /// Each name is shown as given (`DB_PASSWORD (production)`).
     pub fn new(secrets: &[(String, SecretValue)]) -> Option<KnownValues> {
-        let mut patterns: Vec<Zeroizing<Vec<u8>>> = Vec::new();
-        let mut owners = Vec::new();
-        let mut names = Vec::new();
-        for (i, (name, value)) in secrets.iter().enumerate() {
-            names.push(name.clone());
-            let raw = value.expose();
-            if raw.len() < MIN_VALUE_BYTES {
-                continue;
-            }
-            let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-            // Without padding, so that the value is found inside a longer
-            // encoded text that starts with it, too.
-            let forms = [
-                (Form::Raw, raw.to_vec()),
-                (Form::Base64, STANDARD_NO_PAD.encode(raw).into_bytes()),
-                (Form::Base64Url, URL_SAFE_NO_PAD.encode(raw).into_bytes()),
-                (Form::Hex, hex.to_ascii_uppercase().into_bytes()),
-                (Form::Hex, hex.into_bytes()),
-            ];
-            for (form, bytes) in forms {
-                let bytes = Zeroizing::new(bytes);
-                if patterns.iter().any(|p| **p == *bytes) {
-                    continue;
-                }
-                patterns.push(bytes);
-                owners.push((i, form));
-            }
-        }
-        if patterns.is_empty() {
+        let searched: Vec<(String, SecretValue)> = secrets
+            .iter()
+            .filter(|(_, value)| value.len() >= MIN_VALUE_BYTES)
+            .cloned()
+            .collect();
+        if searched.is_empty() {
             return None;
         }
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(patterns.iter().map(|p| p.as_slice()))
-            .expect("literal patterns build an automaton");
         Some(KnownValues {
-            names,
-            automaton,
-            owners,
+            names: searched.iter().map(|(name, _)| name.clone()).collect(),
+            set: PatternSet::new(&searched),
         })
     }
 
     /// Every non-overlapping occurrence in `haystack`, the longest where two
     /// start at the same byte.
     pub fn find_all(&self, haystack: &[u8]) -> Vec<KnownMatch> {
-        self.automaton
-            .find_iter(haystack)
-            .map(|m| {
-                let (secret, encoding) = self.owners[m.pattern().as_usize()];
-                KnownMatch {
-                    start: m.start(),
-                    end: m.end(),
-                    secret,
-                    encoding,
-                }
+        self.set
+            .find_all(haystack)
+            .into_iter()
+            .map(|m| KnownMatch {
+                start: m.start,
+                end: m.end,
+                secret: m.secret,
+                encoding: m.encoding,
             })
             .collect()
     }
@@ -133,25 +76,42 @@ impl KnownValues {
     }
 }
 
+/// How a finding's message names the form: empty for the value as it is.
+pub fn phrase(encoding: Encoding) -> &'static str {
+    match encoding {
+        Encoding::Raw => "",
+        Encoding::Base64 => " base64-encoded",
+        Encoding::Base64Url => " base64url-encoded",
+        Encoding::Hex => " hex-encoded",
+        Encoding::Json => " JSON-escaped",
+        Encoding::Percent => " percent-encoded",
+        Encoding::EnvFile => " env-file-escaped",
+        _ => " shell-quoted",
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
     use super::*;
 
     #[test]
     fn finds_raw_and_encoded_and_skips_short() {
         let set = KnownValues::new(&[
+            ("PIN".into(), SecretValue::new(b"123456".to_vec())),
             (
                 "DB_PASSWORD".into(),
                 SecretValue::new(b"s3cr3t-horse-42".to_vec()),
             ),
-            ("PIN".into(), SecretValue::new(b"1234".to_vec())),
         ])
         .unwrap();
-        let encoded = STANDARD_NO_PAD.encode("s3cr3t-horse-42");
-        let text = format!("a s3cr3t-horse-42 b Basic {encoded}== c 1234");
+        let encoded = STANDARD.encode("s3cr3t-horse-42");
+        let text = format!("a s3cr3t-horse-42 b Basic {encoded} c 123456");
         let found = set.find_all(text.as_bytes());
-        let forms: Vec<Form> = found.iter().map(|m| m.encoding).collect();
-        assert_eq!(forms, [Form::Raw, Form::Base64]);
+        let forms: Vec<Encoding> = found.iter().map(|m| m.encoding).collect();
+        assert_eq!(forms, [Encoding::Raw, Encoding::Base64]);
         assert!(found.iter().all(|m| set.name(m.secret) == "DB_PASSWORD"));
     }
 }
