@@ -362,3 +362,18 @@ fn baseline_and_sarif_are_shared_with_check() {
     let report = json(&sarif);
     assert_eq!(report["runs"][0]["results"][0]["ruleId"], "KS612");
 }
+
+#[test]
+fn human_report_snapshot() {
+    let env = TestEnv::new();
+    env.write(
+        "config/app.env",
+        format!(
+            "# settings\nGH_TOKEN={}\nSIGNING_KEY=\"9f2c4e1a7b3d5f60a8c2e4f6b1d3f5a7\"\nHOST=$HOST\n",
+            github_token('s')
+        ),
+    );
+    let output = env.kseal().args(["scan", "config"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
+}
