@@ -153,14 +153,18 @@ pub static GENERIC: Detector = Detector {
     code: GENERIC_CODE,
     name: "generic-secret-assignment",
     summary: "a secret-named variable is assigned a random literal",
+    // The words `check::secretish::name_is_secret` looks for, as narrow as
+    // it allows: a bare `key` or `pass` occurs on most lines of code.
     keywords: &[
-        "pass",
-        "pwd",
+        "passw",
+        "passphrase",
         "secret",
         "token",
-        "key",
+        "_key",
+        "-key",
+        ".key",
+        "apikey",
         "credential",
-        "auth",
         "salt",
         "dsn",
     ],
