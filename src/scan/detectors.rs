@@ -877,7 +877,9 @@ STRIPE_TOKEN=$STRIPE_TOKEN   # sealed with `kseal set STRIPE_TOKEN`
 ## Known problems
 References (`$VAR`, `${VAR}`, `$(…)`, `op://…`, ERB), placeholders
 (`changeme`, `xxxx`, `<your-token>`) and function calls are skipped. A
-human-chosen password with low entropy is missed.
+human-chosen password with low entropy is missed. A variable named just
+`key` is not looked at (the word is on most lines of code); `api_key`,
+`signing-key` and the like are.
 "#;
 
 /// Reporter information for every scan rule.
