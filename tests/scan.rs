@@ -377,3 +377,42 @@ fn human_report_snapshot() {
     assert_eq!(output.status.code(), Some(1));
     insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
 }
+
+#[test]
+fn oci_layout_image_layers_and_config_are_scanned() {
+    let env = TestEnv::new();
+    let token = github_token('o');
+    let layer = tar_of(&[("srv/app/.env", format!("GH={token}\n").as_bytes())]);
+    let config = format!(r#"{{"config":{{"Env":["GITHUB_TOKEN={token}"]}}}}"#);
+    let image = tar_of(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("blobs/sha256/1111", config.as_bytes()),
+        ("blobs/sha256/2222", &layer),
+    ]);
+    env.write("app.tar", image);
+    let output = env
+        .kseal()
+        .args(["scan", "--image", "app.tar", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let found: Vec<(String, String)> = findings(&output)
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["origin"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("blobs/sha256/1111".to_owned(), "image metadata".to_owned()),
+            (
+                "srv/app/.env".to_owned(),
+                "layer blobs/sha256/2222".to_owned()
+            ),
+        ]
+    );
+}
