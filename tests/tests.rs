@@ -9,6 +9,7 @@ mod cli;
 mod interop;
 mod redact;
 mod run;
+mod scan;
 mod store;
 mod team;
 mod util;

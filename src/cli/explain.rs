@@ -8,8 +8,9 @@ use kseal::hint::ResultExt;
 
 use super::{Global, Outcome};
 
-/// Explain a `kseal check` rule: what it catches, why it matters, an
-/// example and the fix. Without RULE, list every rule.
+/// Explain a `kseal check` rule or a `kseal scan` detector: what it
+/// catches, why it matters, an example and the fix. Without RULE, list
+/// the check rules (`kseal scan --list-detectors` lists the detectors).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  kseal explain\n  kseal explain KS201\n  \
     kseal explain literal-registry-password")]
@@ -30,6 +31,18 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
             }
         }
         Some(id) => {
+            let scan_rule = kseal::scan::detectors::rule_infos()
+                .into_iter()
+                .find(|r| r.id.eq_ignore_ascii_case(&id) || r.name.eq_ignore_ascii_case(&id));
+            if let Some(rule) = scan_rule {
+                writeln!(
+                    out,
+                    "# {} {}\n\n{}\n\n{}",
+                    rule.id, rule.name, rule.summary, rule.help
+                )
+                .context("cannot write to stdout")?;
+                return Ok(Outcome::Clean);
+            }
             let rule = codes::find(&id)
                 .ok_or_else(|| anyhow::anyhow!("no rule {id:?}"))
                 .hint("`kseal explain` lists the rules")?;

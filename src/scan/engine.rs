@@ -1,0 +1,437 @@
+//! The detector engine: the table compiled once, then applied to byte
+//! buffers.
+//!
+//! One Aho-Corasick automaton over every detector's keywords finds the few
+//! places worth a closer look; each detector's regex then runs only on the
+//! lines around its own keywords. Text is bytes throughout: no part assumes
+//! UTF-8, so a binary-ish log or a Latin-1 file is scanned as it is.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::{Regex, RegexBuilder};
+use sha2::{Digest, Sha256};
+
+use super::detectors::{self, DETECTORS, Detector, GENERIC};
+use super::known::KnownValues;
+use crate::check::secretish;
+
+/// Bytes before a keyword a window may reach back on a very long line.
+const WINDOW_BEFORE_BYTES: usize = 512;
+/// Bytes after a keyword a window reaches on a very long line, or across
+/// lines for a multi-line detector.
+const WINDOW_AFTER_BYTES: usize = 16 * 1024;
+
+/// One secret found in a buffer.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub code: &'static str,
+    /// Says what was found; never contains the value.
+    pub message: String,
+    /// Byte range of the secret in the buffer.
+    pub start: usize,
+    pub end: usize,
+    /// A digest of the secret bytes, so that the same secret seen in two
+    /// places (two versions of a file) can be recognised without keeping it.
+    pub digest: [u8; 16],
+}
+
+struct Compiled {
+    detector: &'static Detector,
+    regex: Regex,
+    allow: Vec<Regex>,
+    path: Option<Regex>,
+}
+
+/// Every detector compiled, plus the known values, ready to scan buffers
+/// from many threads at once.
+pub struct Engine {
+    compiled: Vec<Compiled>,
+    /// Keyword automata: ASCII case-insensitive and exact.
+    folded: AhoCorasick,
+    exact: AhoCorasick,
+    /// For each keyword of each automaton, the detectors (indexes into
+    /// `compiled`) that asked for it.
+    folded_owners: Vec<Vec<usize>>,
+    exact_owners: Vec<Vec<usize>>,
+    global_allow: Vec<Regex>,
+    known: Option<KnownValues>,
+}
+
+fn build_regex(pattern: &str) -> Regex {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(32 << 20)
+        .build()
+        .unwrap_or_else(|e| panic!("the detector pattern {pattern:?} is valid: {e}"))
+}
+
+impl Engine {
+    /// Compiles the table. `known` holds the sealed values to look for.
+    pub fn new(known: Option<KnownValues>) -> Engine {
+        let mut compiled = Vec::new();
+        for detector in DETECTORS.iter().chain(std::iter::once(&GENERIC)) {
+            compiled.push(Compiled {
+                detector,
+                regex: build_regex(detector.pattern),
+                allow: detector.allow.iter().map(|p| build_regex(p)).collect(),
+                path: detector.path.map(build_regex),
+            });
+        }
+
+        let mut folded_words: Vec<String> = Vec::new();
+        let mut folded_owners: Vec<Vec<usize>> = Vec::new();
+        let mut exact_words: Vec<String> = Vec::new();
+        let mut exact_owners: Vec<Vec<usize>> = Vec::new();
+        let mut folded_index: HashMap<String, usize> = HashMap::new();
+        let mut exact_index: HashMap<String, usize> = HashMap::new();
+        for (i, c) in compiled.iter().enumerate() {
+            for keyword in c.detector.keywords {
+                let (words, owners, index, key) = if c.detector.case_sensitive {
+                    (
+                        &mut exact_words,
+                        &mut exact_owners,
+                        &mut exact_index,
+                        keyword.to_string(),
+                    )
+                } else {
+                    (
+                        &mut folded_words,
+                        &mut folded_owners,
+                        &mut folded_index,
+                        keyword.to_ascii_lowercase(),
+                    )
+                };
+                let slot = *index.entry(key.clone()).or_insert_with(|| {
+                    words.push(key);
+                    owners.push(Vec::new());
+                    owners.len() - 1
+                });
+                if !owners[slot].contains(&i) {
+                    owners[slot].push(i);
+                }
+            }
+        }
+        let automaton = |words: &[String], fold: bool| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(fold)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(words)
+                .expect("keywords build an automaton")
+        };
+
+        Engine {
+            folded: automaton(&folded_words, true),
+            exact: automaton(&exact_words, false),
+            folded_owners,
+            exact_owners,
+            compiled,
+            global_allow: detectors::ALLOW_EVERYWHERE
+                .iter()
+                .map(|p| build_regex(p))
+                .collect(),
+            known,
+        }
+    }
+
+    /// Every secret in `data`, a file at `path` (used by path-bound
+    /// detectors), in order of position. Where two detectors find
+    /// overlapping bytes, the known value wins, then the earlier detector.
+    pub fn scan(&self, path: &str, data: &[u8]) -> Vec<Hit> {
+        let mut hits: Vec<(usize, Hit)> = Vec::new();
+
+        if let Some(known) = &self.known {
+            for m in known.find_all(data) {
+                hits.push((
+                    0,
+                    Hit {
+                        code: detectors::KNOWN_VALUE_CODE,
+                        message: format!(
+                            "{} found{}",
+                            known.name(m.secret),
+                            super::known::phrase(m.encoding)
+                        ),
+                        start: m.start,
+                        end: m.end,
+                        digest: digest(&data[m.start..m.end]),
+                    },
+                ));
+            }
+        }
+
+        // Windows to confirm, per detector: merged byte ranges.
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.compiled.len()];
+        let mark = |owners: &Vec<usize>, at: usize, windows: &mut Vec<Vec<(usize, usize)>>| {
+            for &d in owners {
+                let multiline = self.compiled[d].detector.multiline;
+                let (start, end) = window(data, at, multiline);
+                let list = &mut windows[d];
+                match list.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => list.push((start, end)),
+                }
+            }
+        };
+        for m in self.folded.find_overlapping_iter(data) {
+            mark(
+                &self.folded_owners[m.pattern().as_usize()],
+                m.start(),
+                &mut windows,
+            );
+        }
+        for m in self.exact.find_overlapping_iter(data) {
+            mark(
+                &self.exact_owners[m.pattern().as_usize()],
+                m.start(),
+                &mut windows,
+            );
+        }
+        for (i, c) in self.compiled.iter().enumerate() {
+            if let Some(path_regex) = &c.path
+                && path_regex.is_match(path.as_bytes())
+                && c.detector.keywords.is_empty()
+            {
+                windows[i].push((0, data.len()));
+            }
+        }
+
+        for (i, c) in self.compiled.iter().enumerate() {
+            if let Some(path_regex) = &c.path
+                && !path_regex.is_match(path.as_bytes())
+            {
+                continue;
+            }
+            for &(start, end) in &windows[i] {
+                self.confirm(i, c, data, start, end, &mut hits);
+            }
+        }
+
+        // Known values first, then table order; drop what overlaps a hit
+        // already kept.
+        hits.sort_by_key(|(rank, h)| (*rank, h.start));
+        let mut kept: Vec<Hit> = Vec::new();
+        for (_, hit) in hits {
+            if !kept.iter().any(|k| hit.start < k.end && k.start < hit.end) {
+                kept.push(hit);
+            }
+        }
+        kept.sort_by_key(|h| (h.start, h.end));
+        kept
+    }
+
+    fn confirm(
+        &self,
+        rank: usize,
+        c: &Compiled,
+        data: &[u8],
+        start: usize,
+        end: usize,
+        hits: &mut Vec<(usize, Hit)>,
+    ) {
+        let window = &data[start..end];
+        for caps in c.regex.captures_iter(window) {
+            let group = caps
+                .name("s")
+                .or_else(|| caps.name("q"))
+                .unwrap_or_else(|| caps.get(0).expect("group 0 is the match"));
+            let secret = group.as_bytes();
+            if !c.detector.entropy.passes(secret) {
+                continue;
+            }
+            if c.allow.iter().any(|a| a.is_match(secret))
+                || self.global_allow.iter().any(|a| a.is_match(secret))
+            {
+                continue;
+            }
+            let message = if std::ptr::eq(c.detector, &GENERIC) {
+                // A name that continues a path (`src/api_key.rs`) is a file.
+                let name_start = caps.name("name").map_or(0, |m| m.start());
+                if name_start > 0 && matches!(window[name_start - 1], b'/' | b'\\') {
+                    continue;
+                }
+                let name = String::from_utf8_lossy(caps.name("name").map_or(b"", |m| m.as_bytes()));
+                // An unquoted value followed by a call, an index, a path or
+                // an assignment is an expression or a type, not a literal.
+                let next = window[group.end()..]
+                    .iter()
+                    .find(|b| !matches!(b, b' ' | b'\t'));
+                let expression =
+                    caps.name("s").is_some() && next.is_some_and(|b| b"(=.[{<:)&|+*/-".contains(b));
+                if expression || !generic_accepts(&name, secret) {
+                    continue;
+                }
+                format!("`{name}` is assigned a random-looking literal")
+            } else {
+                format!("{} found", c.detector.summary)
+            };
+            hits.push((
+                rank + 1,
+                Hit {
+                    code: c.detector.code,
+                    message,
+                    start: start + group.start(),
+                    end: start + group.end(),
+                    digest: digest(secret),
+                },
+            ));
+        }
+    }
+}
+
+/// The generic rule's judgement beyond its regex: the name must say secret,
+/// and the value must be a literal that is not a placeholder, a reference
+/// or an expression.
+fn generic_accepts(name: &str, value: &[u8]) -> bool {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return false;
+    };
+    // `config.api_token`, `"db.password"`: the last part is the name;
+    // `private_key_info.rs` is a file name.
+    let name = name.rsplit('.').next().unwrap_or(name);
+    if !secretish::name_is_secret(name) || secretish::is_placeholder(value) {
+        return false;
+    }
+    // Expressions and references: a call, an index, a template, a lookup.
+    if value.contains(['(', ')', '[', ']', '{', '}', '<', '>', '$', ' ']) {
+        return false;
+    }
+    // Dotted identifiers (`config.secret_key`, `settings.API_TOKEN`) are
+    // code, not values.
+    let dotted = value.split('.').count() > 1
+        && value
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        && value.bytes().any(|b| b.is_ascii_lowercase())
+        && !value.bytes().any(|b| b.is_ascii_digit());
+    if dotted {
+        return false;
+    }
+    // A path or key of lowercase segments (`views/products/index-2026`) is
+    // a name, not a value.
+    if value.contains('/')
+        && value
+            .bytes()
+            .all(|b| !b.is_ascii_uppercase() && !b"+=".contains(&b))
+    {
+        return false;
+    }
+    // Identifiers: `SOME_CONSTANT_NAME`, `snake_case_name`, and words run
+    // together (`CamelCaseTypeName`), which change between upper case,
+    // lower case and digits far less often than a random string does
+    // (about every second character in random base62).
+    let snake = value.contains('_')
+        && value.split('_').all(|p| {
+            !p.is_empty()
+                && (p
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+                    || p.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        });
+    if snake || class_changes(value) * 4 < value.len() {
+        return false;
+    }
+    // A random secret mixes character classes; an identifier like
+    // `SOME_SETTING_NAME` or `some-kebab-name` does not.
+    let lower = value.bytes().any(|b| b.is_ascii_lowercase());
+    let upper = value.bytes().any(|b| b.is_ascii_uppercase());
+    let digit = value.bytes().any(|b| b.is_ascii_digit());
+    let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
+    if hex {
+        return value.len() >= 16 && digit;
+    }
+    value.len() >= 12 && digit && (lower || upper) && !(value.len() < 20 && !(lower && upper))
+}
+
+/// How often adjacent characters change class (upper, lower, digit,
+/// other).
+fn class_changes(value: &str) -> usize {
+    let class = |b: u8| match b {
+        b'A'..=b'Z' => 0,
+        b'a'..=b'z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    value
+        .as_bytes()
+        .windows(2)
+        .filter(|w| class(w[0]) != class(w[1]))
+        .count()
+}
+
+/// The range of `data` to confirm a keyword found at `at`: its line, cut
+/// to a few KiB on a very long line; a multi-line detector reaches on
+/// for 16 KiB.
+fn window(data: &[u8], at: usize, multiline: bool) -> (usize, usize) {
+    let floor = at.saturating_sub(WINDOW_BEFORE_BYTES);
+    let line_start = memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
+    let ceiling = (at + WINDOW_AFTER_BYTES).min(data.len());
+    if multiline {
+        return (line_start, ceiling);
+    }
+    let line_end = data[at..ceiling]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(ceiling, |i| at + i);
+    (line_start, line_end)
+}
+
+fn memrchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().rposition(|&b| b == needle)
+}
+
+fn digest(bytes: &[u8]) -> [u8; 16] {
+    let full = Sha256::digest(bytes);
+    let mut out = [0; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<&'static str> {
+        Engine::new(None)
+            .scan("x", text.as_bytes())
+            .iter()
+            .map(|h| h.code)
+            .collect()
+    }
+
+    #[test]
+    fn rails_key_in_generic_and_specific_rules() {
+        assert_eq!(
+            codes("RAILS_MASTER_KEY=9f2c4e1a7b3d5f60a8c2e4f6b1d3f5a7\n"),
+            ["KS649"]
+        );
+        assert_eq!(
+            codes("SIGNING_KEY=\"9f2c4e1a7b3d5f60a8c2e4f6b1d3f5a7\"\n"),
+            ["KS602"]
+        );
+    }
+
+    #[test]
+    fn references_are_not_findings() {
+        for text in [
+            "DB_PASSWORD=$DB_PASSWORD",
+            "DB_PASSWORD=${DB_PASSWORD}",
+            "DB_PASSWORD=$(kamal secrets extract DB_PASSWORD $SECRETS)",
+            "DB_PASSWORD=op://vault/item/password",
+            "password: <%= ENV['DB_PASSWORD'] %>",
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE",
+            "token = params[:token]",
+            "api_key: changeme",
+        ] {
+            assert!(codes(text).is_empty(), "{text}: {:?}", codes(text));
+        }
+    }
+
+    #[test]
+    fn a_secret_split_by_a_window_edge_is_still_found() {
+        let mut text = "x".repeat(20_000);
+        text.push_str(" ghp_0123456789abcdefghijklmnopqrstuvwxyZ ");
+        assert_eq!(codes(&text), ["KS612"]);
+    }
+}
