@@ -903,4 +903,26 @@ mod tests {
         assert_eq!(&text[s.start..s.end], "中文");
         assert_eq!(line_col(text, s.end), (1, 6));
     }
+
+    proptest::proptest! {
+        // Fuzz-style: any text made of the characters that matter to the
+        // grammar parses, and resolving it never panics; every span lies
+        // inside the text on a character boundary.
+        #[test]
+        fn any_secrets_text_parses_without_panic(
+            text in "[A-Z_=$(){}'\"#\\ \r\nax.:é-]{0,80}"
+        ) {
+            if let Ok(entries) = parse(&text) {
+                for entry in &entries {
+                    for part in &entry.parts {
+                        let span = part.span();
+                        proptest::prop_assert!(span.start <= span.end && span.end <= text.len());
+                        proptest::prop_assert!(text.is_char_boundary(span.start));
+                        proptest::prop_assert!(text.is_char_boundary(span.end));
+                    }
+                }
+                let _ = resolve_without_commands(&entries, &|_| None);
+            }
+        }
+    }
 }

@@ -734,4 +734,40 @@ mod tests {
         };
         assert!(why.starts_with("invalid age recipient"), "{why}");
     }
+
+    proptest::proptest! {
+        // Fuzz-style: any bytes, and any line-level recombination of a real
+        // file's lines, parse or fail with a located error; never a panic.
+        #[test]
+        fn any_bytes_parse_or_fail_cleanly(
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..512)
+        ) {
+            if let Err(e) = SealedFile::parse(&data) {
+                let lines = data.iter().filter(|&&b| b == b'\n').count() + 1;
+                proptest::prop_assert!(e.line <= lines);
+            }
+        }
+
+        #[test]
+        fn shuffled_lines_of_a_real_file_never_panic(
+            picks in proptest::collection::vec(0usize..8, 0..12)
+        ) {
+            let lines = [
+                "kseal-store 1",
+                "scope destination production",
+                "recipient age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p alice",
+                "datakey YWdlLWVuY3J5cHRpb24ub3JnL3YxCg==",
+                "ext future-thing some-data",
+                "secret A 2026-12-03T20:13:06Z 2026-12-03T20:13:06Z AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "secret B 2026-12-03T20:13:06Z 2026-12-03T20:13:06Z AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                "mac AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ];
+            let mut text = String::new();
+            for i in picks {
+                text.push_str(lines[i]);
+                text.push('\n');
+            }
+            let _ = SealedFile::parse(text.as_bytes());
+        }
+    }
 }
