@@ -99,15 +99,22 @@ pub fn open_values(
     identities: &[crate::keys::DynIdentity],
 ) -> anyhow::Result<Vec<(String, SecretValue)>> {
     let scope = Scope::from_destination(destination)?;
+    let shared = OpenStore::open_if_exists(root, &Scope::Shared, identities)?;
+    let own = OpenStore::open_if_exists(root, &scope, identities)?;
     let mut values: Vec<(String, SecretValue)> = Vec::new();
-    for scope in [Scope::Shared, scope] {
-        let Some(store) = OpenStore::open_if_exists(root, &scope, identities)? else {
-            continue;
-        };
-        for (name, value) in store.values() {
-            values.retain(|(n, _)| n != name);
-            values.push((name.to_owned(), value.clone()));
-        }
+    if let Some(shared) = &shared {
+        // Each file's names are unique, so one lookup per shared name in
+        // the destination's sorted names keeps this linear-logarithmic.
+        let overridden = |name: &str| own.as_ref().is_some_and(|o| o.get(name).is_some());
+        values.extend(
+            shared
+                .values()
+                .filter(|(name, _)| !overridden(name))
+                .map(|(name, value)| (name.to_owned(), value.clone())),
+        );
+    }
+    if let Some(own) = &own {
+        values.extend(own.values().map(|(n, v)| (n.to_owned(), v.clone())));
     }
     Ok(values)
 }
