@@ -2,44 +2,14 @@
 //! discovery, init, set, get, rm, export, fetch, import, edit, and the
 //! canary that must never leak.
 
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use crate::util::TestEnv;
+use crate::util::{TestEnv, ok, run, text};
 
 /// A value that must never show up anywhere but where it is asked for.
 const CANARY: &str = "kseal-canary-7Hq2vZ";
-
-fn run(cmd: &mut Command, stdin: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kseal starts");
-    // A command that fails before reading its input closes the pipe; that
-    // is its business, not a test failure.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stdout)
-}
 
 #[track_caller]
 fn fails(out: &Output) -> String {

@@ -61,7 +61,8 @@ fn flush(out: &mut String, run: &str, ascii: bool) {
 }
 
 /// Ruby's `String#dump` of an ASCII string, without the surrounding quotes.
-fn ruby_dump(s: &str) -> String {
+/// The redactor uses it too, for the way Kamal quotes values in commands.
+pub(crate) fn ruby_dump(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = String::with_capacity(s.len());
     for (i, &b) in bytes.iter().enumerate() {

@@ -233,7 +233,9 @@ fn kamal_shell_value(text: &str) -> Vec<u8> {
             if !first {
                 out.push('"');
             }
-            out.push_str(&escape_dollars(&ruby_dump(run).replace('`', "\\`")));
+            out.push_str(&escape_dollars(
+                &crate::kamal::envfile::ruby_dump(run).replace('`', "\\`"),
+            ));
             if !tail.is_empty() {
                 out.push('"');
             }
@@ -259,30 +261,6 @@ fn escape_dollars(s: &str) -> String {
             }
         }
         out.push(c);
-    }
-    out
-}
-
-/// Ruby's `String#dump` of an ASCII string, without the quotes.
-fn ruby_dump(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x0C => out.push_str("\\f"),
-            0x0B => out.push_str("\\v"),
-            0x08 => out.push_str("\\b"),
-            0x07 => out.push_str("\\a"),
-            0x1B => out.push_str("\\e"),
-            b'#' if matches!(bytes.get(i + 1), Some(b'$' | b'@' | b'{')) => out.push_str("\\#"),
-            0x20..=0x7E => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02X}")),
-        }
     }
     out
 }
