@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use kseal::check::suppress::Baseline;
 use kseal::check::{self, Options, Settings, source::Mode};
-use kseal::findings::{self, Format};
+use kseal::findings;
 use kseal::hint::ResultExt;
 
+use super::report_args::ReportArgs;
 use super::{Global, Outcome};
 
 /// Check the Kamal app for plaintext secrets and broken secret wiring.
@@ -39,28 +40,8 @@ pub struct Args {
     #[arg(long)]
     pub staged: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Colour in the human format: auto (on a terminal, unless NO_COLOR
-    /// is set), always or never.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
-
-    /// Write every current finding to the baseline file, so later runs
-    /// report only new ones; exits 0.
-    #[arg(long)]
-    pub write_baseline: bool,
-
-    /// Baseline file (default: `baseline` in .kseal.toml, else
-    /// .kseal-baseline.json).
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<String>,
-
-    /// Report findings the baseline lists, too.
-    #[arg(long, conflicts_with = "write_baseline")]
-    pub no_baseline: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 
     /// Run only these rules (codes or prefixes, comma-separated); replaces
     /// `select` in .kseal.toml.
@@ -73,13 +54,6 @@ pub struct Args {
     pub ignore: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
 pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
     let root = kseal::store::app_root(Path::new("."))?;
     let mut settings = Settings::load(&root)?;
@@ -87,7 +61,7 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
         settings.select = args.select.clone();
     }
     settings.ignore.extend(args.ignore.iter().cloned());
-    if let Some(baseline) = &args.baseline {
+    if let Some(baseline) = &args.report.baseline {
         settings.baseline = baseline.clone();
     }
     for code in settings.select.iter().chain(&settings.ignore) {
@@ -106,12 +80,12 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
         Mode::Worktree
     });
     options.paths = relative_paths(&root, &args.paths)?;
-    options.use_baseline = !args.no_baseline && !args.write_baseline;
+    options.use_baseline = !args.report.no_baseline && !args.report.write_baseline;
     options.settings = settings.clone();
 
     let report = check::run(&root, &options)?;
 
-    if args.write_baseline {
+    if args.report.write_baseline {
         let baseline = Baseline::from_findings(&report.findings);
         let path = root.join(&settings.baseline);
         let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline serialises");
@@ -131,16 +105,12 @@ pub fn run(args: Args, _global: &Global) -> anyhow::Result<Outcome> {
         return Ok(Outcome::Clean);
     }
 
-    let color = match args.color {
-        Color::Auto => findings::color_for_stdout(),
-        Color::Always => true,
-        Color::Never => false,
-    };
+    let color = args.report.use_color();
     let rules = check::rule_infos();
     let mut out = std::io::stdout().lock();
     findings::render(
         &mut out,
-        args.format,
+        args.report.format,
         "check",
         &rules,
         &report.findings,

@@ -27,6 +27,7 @@ mod keygen;
 mod list;
 mod recipients;
 mod redact;
+mod report_args;
 mod rm;
 mod rotate;
 mod run;

@@ -8,11 +8,11 @@ use std::time::Duration;
 use anyhow::Context;
 use kseal::check::Settings;
 use kseal::check::suppress::Baseline;
-use kseal::findings::{self, Format};
+use kseal::findings;
 use kseal::scan::{self, KnownValues, Options, Scanner, Stats};
 use kseal::secret::SecretValue;
 
-use super::check::Color;
+use super::report_args::ReportArgs;
 use super::{Global, Outcome};
 
 /// Scan files, a stream, git history or an image for secrets.
@@ -76,27 +76,8 @@ pub struct Args {
     #[arg(long)]
     pub list_detectors: bool,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
-
-    /// Colour in the human format: auto, always or never.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
-
-    /// Write every current finding to the baseline file, so later runs
-    /// report only new ones; exits 0.
-    #[arg(long)]
-    pub write_baseline: bool,
-
-    /// Baseline file (default: `baseline` in .kseal.toml, else
-    /// .kseal-baseline.json).
-    #[arg(long, value_name = "FILE")]
-    pub baseline: Option<String>,
-
-    /// Report findings the baseline lists, too.
-    #[arg(long, conflicts_with = "write_baseline")]
-    pub no_baseline: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
@@ -111,7 +92,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     let root = kseal::store::app_root(Path::new("."))
         .unwrap_or_else(|_| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
     let mut settings = Settings::load(&root)?;
-    if let Some(baseline) = &args.baseline {
+    if let Some(baseline) = &args.report.baseline {
         settings.baseline = baseline.clone();
     }
 
@@ -139,7 +120,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
     scan::sort(&mut found);
     report_stats(&scanner.stats);
 
-    if args.write_baseline {
+    if args.report.write_baseline {
         let baseline = Baseline::from_findings(&found);
         let mut text = serde_json::to_string_pretty(&baseline).expect("a baseline serialises");
         text.push('\n');
@@ -152,7 +133,7 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         );
         return Ok(Outcome::Clean);
     }
-    if !args.no_baseline {
+    if !args.report.no_baseline {
         let mut report = kseal::check::Report::default();
         found = Baseline::load(&root, &settings)?.filter(found, &mut report);
         if report.baselined > 0 {
@@ -160,14 +141,10 @@ pub fn run(args: Args, global: &Global) -> anyhow::Result<Outcome> {
         }
     }
 
-    let color = match args.color {
-        Color::Auto => findings::color_for_stdout(),
-        Color::Always => true,
-        Color::Never => false,
-    };
+    let color = args.report.use_color();
     let rules = scan::detectors::rule_infos();
     let mut out = std::io::stdout().lock();
-    findings::render(&mut out, args.format, "scan", &rules, &found, color)
+    findings::render(&mut out, args.report.format, "scan", &rules, &found, color)
         .context("cannot write to stdout")?;
     out.flush().context("cannot write to stdout")?;
     Ok(if found.is_empty() {
