@@ -41,7 +41,11 @@ mod wire;
 /// environment, kept out of config, logs and history.
 #[derive(Debug, Parser)]
 #[command(name = "kseal", version, propagate_version = true)]
-#[command(after_help = "Exit status: 0 clean, 1 findings, 2 error.")]
+#[command(after_help = "Quick start, in a Kamal app:\n  \
+    kseal init -d production                  # identity, store, .kamal/secrets.production wiring\n  \
+    kseal set DATABASE_URL -d production      # the value is asked for, never read from argv\n  \
+    kseal run -d production -- kamal deploy -d production\n\n\
+    Exit status: 0 clean, 1 findings, 2 error.")]
 pub struct Opts {
     #[command(flatten)]
     pub global: Global,
