@@ -365,20 +365,13 @@ fn class_changes(value: &str) -> usize {
 /// for 16 KiB.
 fn window(data: &[u8], at: usize, multiline: bool) -> (usize, usize) {
     let floor = at.saturating_sub(WINDOW_BEFORE_BYTES);
-    let line_start = memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
+    let line_start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
     let ceiling = (at + WINDOW_AFTER_BYTES).min(data.len());
     if multiline {
         return (line_start, ceiling);
     }
-    let line_end = data[at..ceiling]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(ceiling, |i| at + i);
+    let line_end = memchr::memchr(b'\n', &data[at..ceiling]).map_or(ceiling, |i| at + i);
     (line_start, line_end)
-}
-
-fn memrchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().rposition(|&b| b == needle)
 }
 
 fn digest(bytes: &[u8]) -> [u8; 16] {
