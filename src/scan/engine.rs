@@ -47,15 +47,22 @@ struct Compiled {
 /// from many threads at once.
 pub struct Engine {
     compiled: Vec<Compiled>,
-    /// Keyword automata: ASCII case-insensitive and exact.
-    folded: AhoCorasick,
-    exact: AhoCorasick,
-    /// For each keyword of each automaton, the detectors (indexes into
-    /// `compiled`) that asked for it.
-    folded_owners: Vec<Vec<usize>>,
-    exact_owners: Vec<Vec<usize>>,
+    /// One automaton over every keyword, ignoring ASCII case, so the
+    /// buffer is read once.
+    keywords: AhoCorasick,
+    /// For each keyword of the automaton, the detectors (indexes into
+    /// `compiled`) that asked for it, each with the exact spelling it
+    /// requires if it is case-sensitive.
+    owners: Vec<Vec<Owner>>,
     global_allow: Vec<Regex>,
     known: Option<KnownValues>,
+}
+
+/// A detector that asked for a keyword.
+struct Owner {
+    detector: usize,
+    /// The spelling a case-sensitive detector requires.
+    exact: Option<&'static str>,
 }
 
 fn build_regex(pattern: &str) -> Regex {
@@ -79,53 +86,36 @@ impl Engine {
             });
         }
 
-        let mut folded_words: Vec<String> = Vec::new();
-        let mut folded_owners: Vec<Vec<usize>> = Vec::new();
-        let mut exact_words: Vec<String> = Vec::new();
-        let mut exact_owners: Vec<Vec<usize>> = Vec::new();
-        let mut folded_index: HashMap<String, usize> = HashMap::new();
-        let mut exact_index: HashMap<String, usize> = HashMap::new();
+        let mut words: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<Owner>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (i, c) in compiled.iter().enumerate() {
             for keyword in c.detector.keywords {
-                let (words, owners, index, key) = if c.detector.case_sensitive {
-                    (
-                        &mut exact_words,
-                        &mut exact_owners,
-                        &mut exact_index,
-                        keyword.to_string(),
-                    )
-                } else {
-                    (
-                        &mut folded_words,
-                        &mut folded_owners,
-                        &mut folded_index,
-                        keyword.to_ascii_lowercase(),
-                    )
-                };
+                let key = keyword.to_ascii_lowercase();
                 let slot = *index.entry(key.clone()).or_insert_with(|| {
                     words.push(key);
                     owners.push(Vec::new());
                     owners.len() - 1
                 });
-                if !owners[slot].contains(&i) {
-                    owners[slot].push(i);
+                let exact = c.detector.case_sensitive.then_some(*keyword);
+                if !owners[slot]
+                    .iter()
+                    .any(|o| o.detector == i && o.exact == exact)
+                {
+                    owners[slot].push(Owner { detector: i, exact });
                 }
             }
         }
-        let automaton = |words: &[String], fold: bool| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(fold)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(words)
-                .expect("keywords build an automaton")
-        };
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&words)
+            .expect("keywords build an automaton");
 
         Engine {
-            folded: automaton(&folded_words, true),
-            exact: automaton(&exact_words, false),
-            folded_owners,
-            exact_owners,
+            keywords,
+            owners,
             compiled,
             global_allow: detectors::ALLOW_EVERYWHERE
                 .iter()
@@ -162,30 +152,23 @@ impl Engine {
 
         // Windows to confirm, per detector: merged byte ranges.
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.compiled.len()];
-        let mark = |owners: &Vec<usize>, at: usize, windows: &mut Vec<Vec<(usize, usize)>>| {
-            for &d in owners {
-                let multiline = self.compiled[d].detector.multiline;
-                let (start, end) = window(data, at, multiline);
+        for m in self.keywords.find_overlapping_iter(data) {
+            let found = &data[m.start()..m.end()];
+            for owner in &self.owners[m.pattern().as_usize()] {
+                if owner.exact.is_some_and(|word| word.as_bytes() != found) {
+                    continue;
+                }
+                let d = owner.detector;
+                let (start, end) = window(data, m.start(), self.compiled[d].detector.multiline);
                 let list = &mut windows[d];
                 match list.last_mut() {
-                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    Some(last) if start <= last.1 => {
+                        last.0 = last.0.min(start);
+                        last.1 = last.1.max(end);
+                    }
                     _ => list.push((start, end)),
                 }
             }
-        };
-        for m in self.folded.find_overlapping_iter(data) {
-            mark(
-                &self.folded_owners[m.pattern().as_usize()],
-                m.start(),
-                &mut windows,
-            );
-        }
-        for m in self.exact.find_overlapping_iter(data) {
-            mark(
-                &self.exact_owners[m.pattern().as_usize()],
-                m.start(),
-                &mut windows,
-            );
         }
         for (i, c) in self.compiled.iter().enumerate() {
             if let Some(path_regex) = &c.path
