@@ -21,6 +21,12 @@ const WINDOW_BEFORE_BYTES: usize = 512;
 /// Bytes after a keyword a window reaches on a very long line, or across
 /// lines for a multi-line detector.
 const WINDOW_AFTER_BYTES: usize = 16 * 1024;
+/// The same for the generic rule, whose match holds its keyword in the
+/// name: at most 61 bytes of name, the operator and 202 of value follow
+/// the keyword, so 1 KiB leaves room for padding. Minified files have
+/// lines of many KiB where a secret-ish word occurs every few hundred
+/// bytes; confirming 16 KiB after each one was most of the scan's time.
+const GENERIC_AFTER_BYTES: usize = 1024;
 
 /// One secret found in a buffer.
 #[derive(Debug, Clone)]
@@ -159,7 +165,13 @@ impl Engine {
                     continue;
                 }
                 let d = owner.detector;
-                let (start, end) = window(data, m.start(), self.compiled[d].detector.multiline);
+                let detector = self.compiled[d].detector;
+                let reach = if std::ptr::eq(detector, &GENERIC) {
+                    GENERIC_AFTER_BYTES
+                } else {
+                    WINDOW_AFTER_BYTES
+                };
+                let (start, end) = window(data, m.start(), detector.multiline, reach);
                 let list = &mut windows[d];
                 match list.last_mut() {
                     Some(last) if start <= last.1 => {
@@ -344,12 +356,12 @@ fn class_changes(value: &str) -> usize {
 }
 
 /// The range of `data` to confirm a keyword found at `at`: its line, cut
-/// to a few KiB on a very long line; a multi-line detector reaches on
-/// for 16 KiB.
-fn window(data: &[u8], at: usize, multiline: bool) -> (usize, usize) {
+/// to `reach` bytes after it on a very long line; a multi-line detector
+/// reaches on for `reach` bytes across lines.
+fn window(data: &[u8], at: usize, multiline: bool, reach: usize) -> (usize, usize) {
     let floor = at.saturating_sub(WINDOW_BEFORE_BYTES);
     let line_start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
-    let ceiling = (at + WINDOW_AFTER_BYTES).min(data.len());
+    let ceiling = (at + reach).min(data.len());
     if multiline {
         return (line_start, ceiling);
     }
@@ -402,6 +414,19 @@ mod tests {
         ] {
             assert!(codes(text).is_empty(), "{text}: {:?}", codes(text));
         }
+    }
+
+    #[test]
+    fn generic_secret_deep_in_a_minified_line_is_found() {
+        // One line of 24 KiB where a secret-ish word occurs every few
+        // bytes, the secret at its end.
+        let mut text = "{".to_string();
+        for i in 0..1000 {
+            text.push_str(&format!("\"token_{i}\":\"abc\","));
+        }
+        text.push_str("\"api_token\":\"9fK2xQ7mZp4LwR8tYb3NcV6h\"}\n");
+        assert!(text.len() > 16 * 1024);
+        assert_eq!(codes(&text), ["KS602"]);
     }
 
     #[test]
