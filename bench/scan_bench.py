@@ -8,6 +8,8 @@ Called by bench/scan.sh, which installs the tools; see it for the setup.
 Usage: scan_bench.py tree TREE RUNS
        scan_bench.py history REPO RUNS
        scan_bench.py corpus CORPUS_DIR
+KSEAL names the kseal binary; TOOLS="kseal kingfisher rg" limits a run to
+the tools named.
 """
 
 import json
@@ -28,6 +30,8 @@ RIPSECRETS = os.environ.get("RIPSECRETS", "/tmp/ripsecrets-root/bin/ripsecrets")
 GIT_SECRETS_REPO = os.environ.get("GIT_SECRETS_REPO", "/tmp/kseal-bench-git-secrets")
 # Tools slower than this on one run are stopped and reported as such.
 TIMEOUT_S = int(os.environ.get("TIMEOUT_S", "600"))
+# TOOLS="kseal kingfisher rg" runs only the tools named (by first word).
+ONLY = os.environ.get("TOOLS", "").split()
 
 
 def tree_bytes(root):
@@ -99,6 +103,10 @@ def git_secrets_env(tree):
 
 def tools(target, out):
     """(name, command, counter, env) for every tool, scanning target."""
+    return [t for t in all_tools(target, out) if not ONLY or t[0].split()[0] in ONLY]
+
+
+def all_tools(target, out):
     return [
         ("kseal", [KSEAL, "scan", "--no-known", "--no-baseline", "--format", "json", target], count_kseal, None),
         ("kingfisher", [KINGFISHER, "scan", target, "--no-validate", "--git-history", "none", "-j", str(os.cpu_count()),

@@ -21,6 +21,12 @@ const WINDOW_BEFORE_BYTES: usize = 512;
 /// Bytes after a keyword a window reaches on a very long line, or across
 /// lines for a multi-line detector.
 const WINDOW_AFTER_BYTES: usize = 16 * 1024;
+/// The same for the generic rule, whose match holds its keyword in the
+/// name: at most 61 bytes of name, the operator and 202 of value follow
+/// the keyword, so 1 KiB leaves room for padding. Minified files have
+/// lines of many KiB where a secret-ish word occurs every few hundred
+/// bytes; confirming 16 KiB after each one was most of the scan's time.
+const GENERIC_AFTER_BYTES: usize = 1024;
 
 /// One secret found in a buffer.
 #[derive(Debug, Clone)]
@@ -47,15 +53,22 @@ struct Compiled {
 /// from many threads at once.
 pub struct Engine {
     compiled: Vec<Compiled>,
-    /// Keyword automata: ASCII case-insensitive and exact.
-    folded: AhoCorasick,
-    exact: AhoCorasick,
-    /// For each keyword of each automaton, the detectors (indexes into
-    /// `compiled`) that asked for it.
-    folded_owners: Vec<Vec<usize>>,
-    exact_owners: Vec<Vec<usize>>,
+    /// One automaton over every keyword, ignoring ASCII case, so the
+    /// buffer is read once.
+    keywords: AhoCorasick,
+    /// For each keyword of the automaton, the detectors (indexes into
+    /// `compiled`) that asked for it, each with the exact spelling it
+    /// requires if it is case-sensitive.
+    owners: Vec<Vec<Owner>>,
     global_allow: Vec<Regex>,
     known: Option<KnownValues>,
+}
+
+/// A detector that asked for a keyword.
+struct Owner {
+    detector: usize,
+    /// The spelling a case-sensitive detector requires.
+    exact: Option<&'static str>,
 }
 
 fn build_regex(pattern: &str) -> Regex {
@@ -79,53 +92,36 @@ impl Engine {
             });
         }
 
-        let mut folded_words: Vec<String> = Vec::new();
-        let mut folded_owners: Vec<Vec<usize>> = Vec::new();
-        let mut exact_words: Vec<String> = Vec::new();
-        let mut exact_owners: Vec<Vec<usize>> = Vec::new();
-        let mut folded_index: HashMap<String, usize> = HashMap::new();
-        let mut exact_index: HashMap<String, usize> = HashMap::new();
+        let mut words: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<Owner>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (i, c) in compiled.iter().enumerate() {
             for keyword in c.detector.keywords {
-                let (words, owners, index, key) = if c.detector.case_sensitive {
-                    (
-                        &mut exact_words,
-                        &mut exact_owners,
-                        &mut exact_index,
-                        keyword.to_string(),
-                    )
-                } else {
-                    (
-                        &mut folded_words,
-                        &mut folded_owners,
-                        &mut folded_index,
-                        keyword.to_ascii_lowercase(),
-                    )
-                };
+                let key = keyword.to_ascii_lowercase();
                 let slot = *index.entry(key.clone()).or_insert_with(|| {
                     words.push(key);
                     owners.push(Vec::new());
                     owners.len() - 1
                 });
-                if !owners[slot].contains(&i) {
-                    owners[slot].push(i);
+                let exact = c.detector.case_sensitive.then_some(*keyword);
+                if !owners[slot]
+                    .iter()
+                    .any(|o| o.detector == i && o.exact == exact)
+                {
+                    owners[slot].push(Owner { detector: i, exact });
                 }
             }
         }
-        let automaton = |words: &[String], fold: bool| {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(fold)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(words)
-                .expect("keywords build an automaton")
-        };
+        let keywords = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&words)
+            .expect("keywords build an automaton");
 
         Engine {
-            folded: automaton(&folded_words, true),
-            exact: automaton(&exact_words, false),
-            folded_owners,
-            exact_owners,
+            keywords,
+            owners,
             compiled,
             global_allow: detectors::ALLOW_EVERYWHERE
                 .iter()
@@ -162,30 +158,29 @@ impl Engine {
 
         // Windows to confirm, per detector: merged byte ranges.
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.compiled.len()];
-        let mark = |owners: &Vec<usize>, at: usize, windows: &mut Vec<Vec<(usize, usize)>>| {
-            for &d in owners {
-                let multiline = self.compiled[d].detector.multiline;
-                let (start, end) = window(data, at, multiline);
+        for m in self.keywords.find_overlapping_iter(data) {
+            let found = &data[m.start()..m.end()];
+            for owner in &self.owners[m.pattern().as_usize()] {
+                if owner.exact.is_some_and(|word| word.as_bytes() != found) {
+                    continue;
+                }
+                let d = owner.detector;
+                let detector = self.compiled[d].detector;
+                let reach = if std::ptr::eq(detector, &GENERIC) {
+                    GENERIC_AFTER_BYTES
+                } else {
+                    WINDOW_AFTER_BYTES
+                };
+                let (start, end) = window(data, m.start(), detector.multiline, reach);
                 let list = &mut windows[d];
                 match list.last_mut() {
-                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    Some(last) if start <= last.1 => {
+                        last.0 = last.0.min(start);
+                        last.1 = last.1.max(end);
+                    }
                     _ => list.push((start, end)),
                 }
             }
-        };
-        for m in self.folded.find_overlapping_iter(data) {
-            mark(
-                &self.folded_owners[m.pattern().as_usize()],
-                m.start(),
-                &mut windows,
-            );
-        }
-        for m in self.exact.find_overlapping_iter(data) {
-            mark(
-                &self.exact_owners[m.pattern().as_usize()],
-                m.start(),
-                &mut windows,
-            );
         }
         for (i, c) in self.compiled.iter().enumerate() {
             if let Some(path_regex) = &c.path
@@ -361,24 +356,17 @@ fn class_changes(value: &str) -> usize {
 }
 
 /// The range of `data` to confirm a keyword found at `at`: its line, cut
-/// to a few KiB on a very long line; a multi-line detector reaches on
-/// for 16 KiB.
-fn window(data: &[u8], at: usize, multiline: bool) -> (usize, usize) {
+/// to `reach` bytes after it on a very long line; a multi-line detector
+/// reaches on for `reach` bytes across lines.
+fn window(data: &[u8], at: usize, multiline: bool, reach: usize) -> (usize, usize) {
     let floor = at.saturating_sub(WINDOW_BEFORE_BYTES);
-    let line_start = memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
-    let ceiling = (at + WINDOW_AFTER_BYTES).min(data.len());
+    let line_start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
+    let ceiling = (at + reach).min(data.len());
     if multiline {
         return (line_start, ceiling);
     }
-    let line_end = data[at..ceiling]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(ceiling, |i| at + i);
+    let line_end = memchr::memchr(b'\n', &data[at..ceiling]).map_or(ceiling, |i| at + i);
     (line_start, line_end)
-}
-
-fn memrchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().rposition(|&b| b == needle)
 }
 
 fn digest(bytes: &[u8]) -> [u8; 16] {
@@ -426,6 +414,19 @@ mod tests {
         ] {
             assert!(codes(text).is_empty(), "{text}: {:?}", codes(text));
         }
+    }
+
+    #[test]
+    fn generic_secret_deep_in_a_minified_line_is_found() {
+        // One line of 24 KiB where a secret-ish word occurs every few
+        // bytes, the secret at its end.
+        let mut text = "{".to_string();
+        for i in 0..1000 {
+            text.push_str(&format!("\"token_{i}\":\"abc\","));
+        }
+        text.push_str("\"api_token\":\"9fK2xQ7mZp4LwR8tYb3NcV6h\"}\n");
+        assert!(text.len() > 16 * 1024);
+        assert_eq!(codes(&text), ["KS602"]);
     }
 
     #[test]

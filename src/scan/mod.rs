@@ -153,6 +153,10 @@ impl Scanner {
         Stats::add(&self.stats.files, 1);
         Stats::add(&self.stats.bytes, data.len() as u64);
         let hits = self.engine.scan(path, data);
+        if hits.is_empty() {
+            // Most files: no line index to build.
+            return Vec::new();
+        }
         let lines = LineIndex::new(data);
         let mut out = Vec::new();
         // Hits come in order of position, so columns are counted from the
@@ -190,12 +194,7 @@ struct LineIndex {
 impl LineIndex {
     fn new(data: &[u8]) -> LineIndex {
         let mut starts = vec![0];
-        starts.extend(
-            data.iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', data).map(|i| i + 1));
         LineIndex { starts }
     }
 
