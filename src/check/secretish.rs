@@ -160,7 +160,7 @@ pub fn looks_random(v: &str) -> bool {
     if v.len() < 20 || !v.chars().all(token) {
         return false;
     }
-    let entropy = shannon(v);
+    let entropy = shannon(v.as_bytes());
     if v.chars().all(|c| c.is_ascii_hexdigit()) {
         return v.len() >= 32 && entropy >= 3.0;
     }
@@ -170,13 +170,14 @@ pub fn looks_random(v: &str) -> bool {
     digits && (lower || upper) && entropy >= 3.5
 }
 
-/// Shannon entropy in bits per character.
-pub fn shannon(v: &str) -> f64 {
+/// Shannon entropy in bits per byte (per character for ASCII text). Scan's
+/// detectors use it too.
+pub fn shannon(bytes: &[u8]) -> f64 {
     let mut counts = [0usize; 256];
-    for b in v.bytes() {
+    for &b in bytes {
         counts[b as usize] += 1;
     }
-    let len = v.len() as f64;
+    let len = bytes.len() as f64;
     counts
         .iter()
         .filter(|&&n| n > 0)

@@ -88,25 +88,8 @@ impl Entropy {
         } else {
             self.other
         };
-        min == 0.0 || shannon(secret) >= min
+        min == 0.0 || crate::check::secretish::shannon(secret) >= min
     }
-}
-
-/// Shannon entropy in bits per byte.
-pub fn shannon(bytes: &[u8]) -> f64 {
-    let mut counts = [0usize; 256];
-    for &b in bytes {
-        counts[b as usize] += 1;
-    }
-    let len = bytes.len() as f64;
-    counts
-        .iter()
-        .filter(|&&n| n > 0)
-        .map(|&n| {
-            let p = n as f64 / len;
-            -p * p.log2()
-        })
-        .sum()
 }
 
 /// Code of the known-value rule: a value from a sealed store.
