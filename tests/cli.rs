@@ -496,26 +496,6 @@ fn edit_applies_changes_through_a_ram_backed_file_that_is_gone_afterwards() {
     assert_eq!(env.read(".kamal/kseal/secrets.sealed"), before);
 }
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
-
 #[test]
 fn canary_never_leaks_outside_the_outputs_that_ask_for_it() {
     let env = app();
@@ -598,13 +578,10 @@ for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < \"$f\"; echo; done > {}\n",
     let mut roots = vec![env.app(), env.home()];
     roots.push(PathBuf::from("/dev/shm"));
     for root in roots {
-        for file in files_under(&root) {
+        for (file, bytes) in crate::util::snapshot(&root) {
             if file.starts_with(env.app()) && file.ends_with(".env.import") {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&file) else {
-                continue;
-            };
             assert!(
                 !bytes.windows(canary.len()).any(|w| w == canary),
                 "{} holds the canary",

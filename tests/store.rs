@@ -20,7 +20,7 @@ use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 
-use crate::util::{TestEnv, output_with_stdin, write_identity};
+use crate::util::{TestEnv, output_with_stdin, snapshot, write_identity};
 
 const DEST: &str = "production";
 /// The sealed file of [`DEST`], relative to the app root, as kseal names it
@@ -116,26 +116,6 @@ fn located_line(stderr: &str, file: &str) -> Option<usize> {
         }
     }
     None
-}
-
-/// Every file under `dir` with its bytes.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

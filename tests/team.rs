@@ -73,22 +73,7 @@ fn ssh_keygen(dir: &Path, kind: &str, file: &str) -> PathBuf {
 
 /// Every file under the store folder and the secrets files, with bytes.
 fn snapshot(env: &TestEnv) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![env.app().join(".kamal")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
+    crate::util::snapshot(&env.app().join(".kamal"))
 }
 
 fn json(out: &Output) -> serde_json::Value {

@@ -162,3 +162,26 @@ pub fn ok(out: &Output) -> String {
     );
     text(&out.stdout)
 }
+
+/// Every file under `dir` with its bytes. Entries that vanish or cannot
+/// be read while it walks (other tests' scratch files in /dev/shm) are
+/// left out.
+#[allow(dead_code)]
+pub fn snapshot(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                files.insert(path, bytes);
+            }
+        }
+    }
+    files
+}
