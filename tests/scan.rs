@@ -172,19 +172,6 @@ fn stdin_scan_and_exit_codes() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("hint:"));
 }
 
-fn git_with_author(dir: &Path, author: &str, args: &[&str]) {
-    let status = Command::new("git")
-        .args(["-c", &format!("user.name={author}")])
-        .args(["-c", "user.email=dev@example.com", "-c", "core.hooksPath="])
-        .args(args)
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
-
 fn head(dir: &Path) -> String {
     let out = Command::new("git")
         .args(["rev-parse", "HEAD"])
@@ -201,15 +188,15 @@ fn git_history_finds_a_deleted_secret_at_the_commit_that_added_it() {
     let token = github_token('h');
     git(&app, &["init", "-q"]);
     env.write("README.md", "app\n");
-    git_with_author(&app, "Ann", &["add", "-A"]);
-    git_with_author(&app, "Ann", &["commit", "-qm", "start"]);
+    crate::util::git_as(&app, "Ann", &["add", "-A"]);
+    crate::util::git_as(&app, "Ann", &["commit", "-qm", "start"]);
 
     env.write(
         "config/settings.yml",
         format!("service:\n  token: {token}\n"),
     );
-    git_with_author(&app, "Bob", &["add", "-A"]);
-    git_with_author(&app, "Bob", &["commit", "-qm", "add settings"]);
+    crate::util::git_as(&app, "Bob", &["add", "-A"]);
+    crate::util::git_as(&app, "Bob", &["commit", "-qm", "add settings"]);
     let introduced = head(&app);
 
     // The file changes twice with the secret still in it, then the secret
@@ -219,10 +206,10 @@ fn git_history_finds_a_deleted_secret_at_the_commit_that_added_it() {
             "config/settings.yml",
             format!("service:\n  token: {token}\n{extra}"),
         );
-        git_with_author(&app, "Cat", &["commit", "-qam", &format!("tweak {i}")]);
+        crate::util::git_as(&app, "Cat", &["commit", "-qam", &format!("tweak {i}")]);
     }
     env.write("config/settings.yml", "service:\n  token: $TOKEN\n");
-    git_with_author(&app, "Dan", &["commit", "-qam", "remove the token"]);
+    crate::util::git_as(&app, "Dan", &["commit", "-qam", "remove the token"]);
 
     // The working tree is clean now.
     let tree = env

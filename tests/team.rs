@@ -26,6 +26,22 @@ fn fails_with_hint(out: &Output) -> String {
     err
 }
 
+/// `kseal recipients add KEY --label LABEL -d production`, which must work.
+fn add_to_production(env: &TestEnv, key: &str, label: &str) {
+    ok(&run(
+        env.kseal().args([
+            "recipients",
+            "add",
+            key,
+            "--label",
+            label,
+            "-d",
+            "production",
+        ]),
+        b"",
+    ));
+}
+
 /// A Kamal app with its own HOME and the user's own age identity.
 fn app() -> TestEnv {
     let env = TestEnv::new();
@@ -230,18 +246,7 @@ fn every_bad_key_label_or_destination_exits_2_with_a_hint_and_changes_nothing() 
     set(&env, "S", &["--shared"], b"two");
     let bob = env.home().join("bob.txt");
     let bob_pub = write_identity(&bob);
-    ok(&run(
-        env.kseal().args([
-            "recipients",
-            "add",
-            &bob_pub,
-            "--label",
-            "bob",
-            "-d",
-            "production",
-        ]),
-        b"",
-    ));
+    add_to_production(&env, &bob_pub, "bob");
     let private = std::fs::read_to_string(&bob).unwrap();
     let private = private.trim();
     env.write("two.pub", format!("{bob_pub}\n{bob_pub}\n"));
@@ -376,18 +381,7 @@ fn access_matrix_counts_secrets_per_recipient_and_file() {
     set(&env, "B", &["-d", "production"], b"2");
     set(&env, "C", &["--shared"], b"3");
     let bob_pub = write_identity(&env.home().join("bob.txt"));
-    ok(&run(
-        env.kseal().args([
-            "recipients",
-            "add",
-            &bob_pub,
-            "--label",
-            "bob",
-            "-d",
-            "production",
-        ]),
-        b"",
-    ));
+    add_to_production(&env, &bob_pub, "bob");
     // Without -d or --shared, list shows every file.
     let listed = json(&run(
         env.kseal().args(["recipients", "list", "--json"]),

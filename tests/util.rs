@@ -116,8 +116,19 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// Runs git in `dir` with a fixed identity; panics when it fails.
 #[allow(dead_code)]
 pub fn git(dir: &Path, args: &[&str]) {
+    git_as(dir, "Test", args);
+}
+
+/// Runs git in `dir` as the author `name`; panics when it fails.
+#[allow(dead_code)]
+pub fn git_as(dir: &Path, name: &str, args: &[&str]) {
     let status = Command::new("git")
-        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args([
+            "-c",
+            &format!("user.name={name}"),
+            "-c",
+            "user.email=test@example.com",
+        ])
         .args(["-c", "init.defaultBranch=main", "-c", "core.hooksPath="])
         .args(args)
         .current_dir(dir)
