@@ -131,6 +131,13 @@ const fn token(
     }
 }
 
+/// The longest name the generic rule reports: a longer identifier is cut
+/// to its last bytes.
+pub const GENERIC_MAX_NAME: usize = 61;
+/// The longest value the generic rule reports: a longer quoted string is
+/// not a secret, a longer unquoted run is reported by its first bytes.
+pub const GENERIC_MAX_VALUE: usize = 200;
+
 /// The generic detector, applied after every provider format.
 pub static GENERIC: Detector = Detector {
     code: GENERIC_CODE,
@@ -152,7 +159,12 @@ pub static GENERIC: Detector = Detector {
         "dsn",
     ],
     case_sensitive: false,
-    pattern: r#"(?P<name>[A-Za-z_][A-Za-z0-9_.-]{0,60})["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:["'`](?P<q>[^"'`\r\n]{8,200})["'`]|(?P<s>[A-Za-z0-9+/=_\-.~!@#%^&*]{12,200}))"#,
+    // The repetitions are open on purpose: bounded ones (`{0,60}`,
+    // `{12,200}`) multiply the states of the regex's lazy DFA, and
+    // building those states again and again was a tenth of a tree scan.
+    // The engine holds the name to GENERIC_MAX_NAME bytes and the value to
+    // GENERIC_MAX_VALUE instead.
+    pattern: r#"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*(?::=|=>|=|:)[ \t]*(?:["'`](?P<q>[^"'`\r\n]{8,})["'`]|(?P<s>[A-Za-z0-9+/=_\-.~!@#%^&*]{12,}))"#,
     entropy: Entropy::RANDOM,
     allow: &[
         // Lockfile integrity strings and content digests.

@@ -7,12 +7,13 @@
 //! UTF-8, so a binary-ish log or a Latin-1 file is scanned as it is.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
 use super::detectors::{self, DETECTORS, Detector, GENERIC};
+use super::keywords::{Keywords, Occurrence};
 use super::known::KnownValues;
 use crate::check::secretish;
 
@@ -53,9 +54,8 @@ struct Compiled {
 /// from many threads at once.
 pub struct Engine {
     compiled: Vec<Compiled>,
-    /// One automaton over every keyword, ignoring ASCII case, so the
-    /// buffer is read once.
-    keywords: AhoCorasick,
+    /// Every keyword, ignoring ASCII case, so the buffer is read once.
+    keywords: Keywords,
     /// For each keyword of the automaton, the detectors (indexes into
     /// `compiled`) that asked for it, each with the exact spelling it
     /// requires if it is case-sensitive.
@@ -112,12 +112,7 @@ impl Engine {
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&words)
-            .expect("keywords build an automaton");
+        let keywords = Keywords::new(&words);
 
         Engine {
             keywords,
@@ -158,10 +153,12 @@ impl Engine {
 
         // Windows to confirm, per detector: merged byte ranges.
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.compiled.len()];
-        for m in self.keywords.find_overlapping_iter(data) {
-            let found = &data[m.start()..m.end()];
-            for owner in &self.owners[m.pattern().as_usize()] {
-                if owner.exact.is_some_and(|word| word.as_bytes() != found) {
+        let mut found: Vec<Occurrence> = Vec::new();
+        self.keywords.find_all(data, &mut found);
+        for m in found {
+            let spelled = &data[m.start..m.end];
+            for owner in &self.owners[m.keyword] {
+                if owner.exact.is_some_and(|word| word.as_bytes() != spelled) {
                     continue;
                 }
                 let d = owner.detector;
@@ -171,7 +168,7 @@ impl Engine {
                 } else {
                     WINDOW_AFTER_BYTES
                 };
-                let (start, end) = window(data, m.start(), detector.multiline, reach);
+                let (start, end) = window(data, m.start, detector.multiline, reach);
                 let list = &mut windows[d];
                 match list.last_mut() {
                     Some(last) if start <= last.1 => {
@@ -225,12 +222,20 @@ impl Engine {
         hits: &mut Vec<(usize, Hit)>,
     ) {
         let window = &data[start..end];
+        let generic = std::ptr::eq(c.detector, &GENERIC);
         for caps in c.regex.captures_iter(window) {
             let group = caps
                 .name("s")
                 .or_else(|| caps.name("q"))
                 .unwrap_or_else(|| caps.get(0).expect("group 0 is the match"));
-            let secret = group.as_bytes();
+            let mut range = group.range();
+            if generic && range.len() > detectors::GENERIC_MAX_VALUE {
+                if caps.name("q").is_some() {
+                    continue;
+                }
+                range.end = range.start + detectors::GENERIC_MAX_VALUE;
+            }
+            let secret = &window[range.clone()];
             if !c.detector.entropy.passes(secret) {
                 continue;
             }
@@ -239,16 +244,21 @@ impl Engine {
             {
                 continue;
             }
-            let message = if std::ptr::eq(c.detector, &GENERIC) {
+            let message = if generic {
+                let Some(name) = caps
+                    .name("name")
+                    .and_then(|m| generic_name(window, m.range()))
+                else {
+                    continue;
+                };
                 // A name that continues a path (`src/api_key.rs`) is a file.
-                let name_start = caps.name("name").map_or(0, |m| m.start());
-                if name_start > 0 && matches!(window[name_start - 1], b'/' | b'\\') {
+                if name.start > 0 && matches!(window[name.start - 1], b'/' | b'\\') {
                     continue;
                 }
-                let name = String::from_utf8_lossy(caps.name("name").map_or(b"", |m| m.as_bytes()));
+                let name = String::from_utf8_lossy(&window[name]);
                 // An unquoted value followed by a call, an index, a path or
                 // an assignment is an expression or a type, not a literal.
-                let next = window[group.end()..]
+                let next = window[range.end..]
                     .iter()
                     .find(|b| !matches!(b, b' ' | b'\t'));
                 let expression =
@@ -265,13 +275,26 @@ impl Engine {
                 Hit {
                     code: c.detector.code,
                     message,
-                    start: start + group.start(),
-                    end: start + group.end(),
+                    start: start + range.start,
+                    end: start + range.end,
                     digest: digest(secret),
                 },
             ));
         }
     }
+}
+
+/// The generic rule's name within `name`, the identifier before the
+/// operator: a longer one than [`detectors::GENERIC_MAX_NAME`] is cut to its
+/// last bytes, starting at a letter or `_`. None if no such start is left.
+fn generic_name(window: &[u8], name: Range<usize>) -> Option<Range<usize>> {
+    let floor = name
+        .end
+        .saturating_sub(detectors::GENERIC_MAX_NAME)
+        .max(name.start);
+    let start =
+        (floor..name.end).find(|&i| window[i].is_ascii_alphabetic() || window[i] == b'_')?;
+    Some(start..name.end)
 }
 
 /// The generic rule's judgement beyond its regex: the name must say secret,
@@ -427,6 +450,43 @@ mod tests {
         text.push_str("\"api_token\":\"9fK2xQ7mZp4LwR8tYb3NcV6h\"}\n");
         assert!(text.len() > 16 * 1024);
         assert_eq!(codes(&text), ["KS602"]);
+    }
+
+    /// `len` letters and digits from a fixed pseudo-random sequence.
+    fn random_alnum(len: usize) -> String {
+        let set = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                set[(x % set.len() as u64) as usize] as char
+            })
+            .collect()
+    }
+
+    #[test]
+    fn generic_rule_holds_name_and_value_to_their_limits() {
+        let engine = Engine::new(None);
+        let long_name = format!("{}_api_token", "a".repeat(80));
+        let text = format!("{long_name} = \"{}\"\n", random_alnum(24));
+        let hits = engine.scan("x", text.as_bytes());
+        let kept = &long_name[long_name.len() - detectors::GENERIC_MAX_NAME..];
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(
+            hits[0].message,
+            format!("`{kept}` is assigned a random-looking literal")
+        );
+
+        let quoted = format!("api_token = \"{}\"\n", random_alnum(250));
+        assert!(engine.scan("x", quoted.as_bytes()).is_empty());
+
+        let bare = format!("api_token = {}\n", random_alnum(250));
+        let hits = engine.scan("x", bare.as_bytes());
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].end - hits[0].start, detectors::GENERIC_MAX_VALUE);
+        assert_eq!(hits[0].start, "api_token = ".len());
     }
 
     #[test]

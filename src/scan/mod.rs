@@ -31,6 +31,7 @@ pub mod detectors;
 pub mod engine;
 pub mod git;
 pub mod image;
+pub mod keywords;
 pub mod known;
 pub mod walk;
 
