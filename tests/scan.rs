@@ -241,6 +241,48 @@ fn git_history_finds_a_deleted_secret_at_the_commit_that_added_it() {
 }
 
 #[test]
+fn git_history_attributes_a_secret_written_in_a_merge_to_the_merge() {
+    let env = TestEnv::new();
+    let app = env.app();
+    let token = github_token('m');
+    git(&app, &["init", "-q", "-b", "main"]);
+    env.write("config/app.yml", "name: app\n");
+    crate::util::git_as(&app, "Ann", &["add", "-A"]);
+    crate::util::git_as(&app, "Ann", &["commit", "-qm", "start"]);
+
+    // Two branches change the same line; the merge resolves the conflict
+    // with a line neither side had.
+    git(&app, &["checkout", "-q", "-b", "side"]);
+    env.write("config/app.yml", "name: side\n");
+    crate::util::git_as(&app, "Bob", &["commit", "-qam", "side"]);
+    git(&app, &["checkout", "-q", "main"]);
+    env.write("config/app.yml", "name: main\n");
+    crate::util::git_as(&app, "Cat", &["commit", "-qam", "main"]);
+    let conflict = Command::new("git")
+        .args(["merge", "-q", "side"])
+        .current_dir(&app)
+        .output()
+        .unwrap();
+    assert!(!conflict.status.success(), "the merge conflicts");
+    env.write("config/app.yml", format!("name: both\ntoken: {token}\n"));
+    crate::util::git_as(&app, "Dan", &["commit", "-qam", "merge side"]);
+    let merge = head(&app);
+
+    let output = env
+        .kseal()
+        .args(["scan", "--git", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let found = findings(&output);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["path"], "config/app.yml");
+    let origin = found[0]["origin"].as_str().unwrap();
+    assert!(origin.contains(&merge[..12]), "{origin} vs {merge}");
+    assert!(origin.contains("Dan"), "{origin}");
+}
+
+#[test]
 fn sealed_value_leaked_base64_into_a_log_is_named() {
     let env = TestEnv::new();
     let keygen = env.kseal().arg("keygen").output().unwrap();
@@ -401,5 +443,67 @@ fn oci_layout_image_layers_and_config_are_scanned() {
                 "layer blobs/sha256/2222".to_owned()
             ),
         ]
+    );
+}
+
+/// `data` compressed by the system's `gzip`.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut gzip = Command::new("gzip");
+    gzip.arg("-c");
+    let output = output_with_stdin(gzip, data);
+    assert!(output.status.success(), "gzip: {output:?}");
+    output.stdout
+}
+
+#[test]
+fn gzip_compressed_layers_are_scanned_and_damaged_ones_are_errors() {
+    let env = TestEnv::new();
+    let token = github_token('z');
+    let layer = gzip(&tar_of(&[(
+        "srv/app/.env",
+        format!("GH={token}\n").as_bytes(),
+    )]));
+    let image = tar_of(&[
+        ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
+        ("blobs/sha256/3333", &layer),
+    ]);
+    env.write("app.tar", image);
+    let output = env
+        .kseal()
+        .args(["scan", "--image", "app.tar", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let found = findings(&output);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["path"], "srv/app/.env");
+    assert_eq!(found[0]["origin"], "layer blobs/sha256/3333");
+
+    // The same layer cut short: an error that names the member, exit 2.
+    let image = tar_of(&[("blobs/sha256/4444", &layer[..layer.len() / 2])]);
+    env.write("cut.tar", image);
+    let output = env
+        .kseal()
+        .args(["scan", "--image", "cut.tar"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("blobs/sha256/4444"), "{stderr}");
+
+    // A Zstandard frame is not read: a warning says which member.
+    let mut zstd = vec![0x28, 0xb5, 0x2f, 0xfd];
+    zstd.extend_from_slice(format!("GH={token}").as_bytes());
+    env.write("zstd.tar", tar_of(&[("blobs/sha256/5555", &zstd)]));
+    let output = env
+        .kseal()
+        .args(["scan", "--image", "zstd.tar"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("blobs/sha256/5555: zstd-compressed layer; skipped"),
+        "{stderr}"
     );
 }

@@ -51,8 +51,8 @@ pub struct Args {
     #[arg(long)]
     pub git: bool,
 
-    /// Scan a `docker save` tarball: every layer's files and the image
-    /// metadata.
+    /// Scan a `docker save` tarball: every layer's files (plain or
+    /// gzip-compressed layers) and the image metadata.
     #[arg(long, value_name = "FILE")]
     pub image: Vec<PathBuf>,
 

@@ -10,7 +10,8 @@
 //!    threads.
 //! 3. Only if something was found, `git log --all --reverse --raw` walks
 //!    the history oldest first and tells, for each blob with a finding, the
-//!    first commit, author and path that introduced it. A secret present
+//!    first commit, author and path that introduced it; a merge counts
+//!    for the files that differ from all its parents. A secret present
 //!    in several versions of a file is reported once, at the oldest.
 
 use std::collections::{HashMap, HashSet};
@@ -250,6 +251,9 @@ fn introductions(
             "--no-abbrev",
             "--no-renames",
             "--root",
+            // A merge shows the files that differ from every parent: what
+            // a conflict resolution or an edit made in the merge brought in.
+            "--diff-merges=combined",
             "--format=commit %H%x09%an <%ae>%x09%ad",
             "--date=short",
         ])
@@ -274,14 +278,17 @@ fn introductions(
             current = Some((order, commit, author, date));
             continue;
         }
-        // `:100644 100644 <old> <new> M\t<path>`
-        let Some(raw) = line.strip_prefix(':') else {
+        // `:100644 100644 <old> <new> M\t<path>`, or for a merge of two
+        // parents `::100644 100644 100644 <old> <old> <new> MM\t<path>`:
+        // the new blob is the field before the status.
+        if !line.starts_with(':') {
+            continue;
+        }
+        let Some((meta, path)) = line.trim_start_matches(':').split_once('\t') else {
             continue;
         };
-        let Some((meta, path)) = raw.split_once('\t') else {
-            continue;
-        };
-        let Some(new) = meta.split(' ').nth(3) else {
+        let fields: Vec<&str> = meta.split(' ').collect();
+        let Some(&new) = fields.len().checked_sub(2).and_then(|i| fields.get(i)) else {
             continue;
         };
         if !wanted.contains(new) || found.contains_key(new) {

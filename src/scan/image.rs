@@ -6,13 +6,15 @@
 //!
 //! Both layouts `docker save` writes are read: the classic one
 //! (`<id>/layer.tar`) and the OCI one (`blobs/sha256/<digest>`). A member
-//! is taken as a layer when it is a tar archive; anything else is scanned
-//! as a file.
+//! is taken as a layer when it is a tar archive, plain or gzip-compressed
+//! (the OCI `tar+gzip` media type, which `docker save` writes when the
+//! daemon keeps compressed layers); anything else is scanned as a file.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
 
 use anyhow::Context;
+use flate2::read::GzDecoder;
 
 use super::Scanner;
 use crate::findings::Finding;
@@ -20,6 +22,10 @@ use crate::hint::ResultExt;
 
 /// Bytes needed to recognise a tar archive: the `ustar` magic sits at 257.
 const TAR_HEADER_BYTES: usize = 512;
+/// The first bytes of a gzip stream (RFC 1952, section 2.3.1).
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// The first bytes of a Zstandard frame (RFC 8878, section 3.1.1).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 
 /// Scans the tarball at `path`.
 pub fn scan_image(scanner: &Scanner, path: &Path) -> anyhow::Result<Vec<Finding>> {
@@ -52,11 +58,26 @@ pub fn scan_image(scanner: &Scanner, path: &Path) -> anyhow::Result<Vec<Finding>
             let layer = Cursor::new(head).chain(entry);
             scan_layer(scanner, &member, layer, &mut findings)
                 .with_context(|| format!("{}: layer {member}", path.display()))?;
-        } else if head.starts_with(&[0x1f, 0x8b]) {
-            // TODO: gzip-compressed layers (`docker save` writes them
-            // uncompressed; other tools may not) need a gzip reader such as
-            // flate2; until then they are skipped with a warning.
-            log::warn!("{member}: compressed layer; skipped");
+        } else if head.starts_with(&GZIP_MAGIC) {
+            let mut layer = GzDecoder::new(Cursor::new(head).chain(entry));
+            let mut inner = Vec::with_capacity(TAR_HEADER_BYTES);
+            (&mut layer)
+                .take(TAR_HEADER_BYTES as u64)
+                .read_to_end(&mut inner)
+                .with_context(|| format!("{}: {member}: damaged gzip data", path.display()))?;
+            if is_tar(&inner) {
+                scan_layer(
+                    scanner,
+                    &member,
+                    Cursor::new(inner).chain(layer),
+                    &mut findings,
+                )
+                .with_context(|| format!("{}: layer {member}", path.display()))?;
+            } else {
+                log::warn!("{member}: gzip data that is not a layer; skipped");
+            }
+        } else if head.starts_with(&ZSTD_MAGIC) {
+            log::warn!("{member}: zstd-compressed layer; skipped");
         } else {
             if !scanner.admits_size(size) {
                 continue;
