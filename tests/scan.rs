@@ -335,6 +335,17 @@ fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     builder.into_inner().unwrap()
 }
 
+/// Writes `image` to `name` in the app and runs `kseal scan --image name`
+/// with `args`.
+fn scan_image(env: &TestEnv, name: &str, image: Vec<u8>, args: &[&str]) -> Output {
+    env.write(name, image);
+    env.kseal()
+        .args(["scan", "--image", name])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn image_tarball_secret_in_a_lower_layer_deleted_later_is_found() {
     let env = TestEnv::new();
@@ -354,13 +365,7 @@ fn image_tarball_secret_in_a_lower_layer_deleted_later_is_found() {
         ("aaa/layer.tar", &lower),
         ("bbb/layer.tar", &upper),
     ]);
-    env.write("app.tar", image);
-
-    let output = env
-        .kseal()
-        .args(["scan", "--image", "app.tar", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = scan_image(&env, "app.tar", image, &["--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let found = findings(&output);
     assert_eq!(found.len(), 1, "{found:#?}");
@@ -418,12 +423,7 @@ fn oci_layout_image_layers_and_config_are_scanned() {
         ("blobs/sha256/1111", config.as_bytes()),
         ("blobs/sha256/2222", &layer),
     ]);
-    env.write("app.tar", image);
-    let output = env
-        .kseal()
-        .args(["scan", "--image", "app.tar", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = scan_image(&env, "app.tar", image, &["--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let found: Vec<(String, String)> = findings(&output)
         .iter()
@@ -467,12 +467,7 @@ fn gzip_compressed_layers_are_scanned_and_damaged_ones_are_errors() {
         ("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#),
         ("blobs/sha256/3333", &layer),
     ]);
-    env.write("app.tar", image);
-    let output = env
-        .kseal()
-        .args(["scan", "--image", "app.tar", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = scan_image(&env, "app.tar", image, &["--format", "json"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let found = findings(&output);
     assert_eq!(found.len(), 1, "{found:#?}");
@@ -481,12 +476,7 @@ fn gzip_compressed_layers_are_scanned_and_damaged_ones_are_errors() {
 
     // The same layer cut short: an error that names the member, exit 2.
     let image = tar_of(&[("blobs/sha256/4444", &layer[..layer.len() / 2])]);
-    env.write("cut.tar", image);
-    let output = env
-        .kseal()
-        .args(["scan", "--image", "cut.tar"])
-        .output()
-        .unwrap();
+    let output = scan_image(&env, "cut.tar", image, &[]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("blobs/sha256/4444"), "{stderr}");
@@ -494,12 +484,12 @@ fn gzip_compressed_layers_are_scanned_and_damaged_ones_are_errors() {
     // A Zstandard frame is not read: a warning says which member.
     let mut zstd = vec![0x28, 0xb5, 0x2f, 0xfd];
     zstd.extend_from_slice(format!("GH={token}").as_bytes());
-    env.write("zstd.tar", tar_of(&[("blobs/sha256/5555", &zstd)]));
-    let output = env
-        .kseal()
-        .args(["scan", "--image", "zstd.tar"])
-        .output()
-        .unwrap();
+    let output = scan_image(
+        &env,
+        "zstd.tar",
+        tar_of(&[("blobs/sha256/5555", &zstd)]),
+        &[],
+    );
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -49,10 +49,7 @@ pub fn scan_image(scanner: &Scanner, path: &Path) -> anyhow::Result<Vec<Finding>
         let member = String::from_utf8_lossy(&member).into_owned();
         let size = entry.size();
 
-        let mut head = Vec::with_capacity(TAR_HEADER_BYTES);
-        (&mut entry)
-            .take(TAR_HEADER_BYTES as u64)
-            .read_to_end(&mut head)
+        let head = read_head(&mut entry)
             .with_context(|| format!("{}: cannot read {member}", path.display()))?;
         if is_tar(&head) {
             let layer = Cursor::new(head).chain(entry);
@@ -60,10 +57,7 @@ pub fn scan_image(scanner: &Scanner, path: &Path) -> anyhow::Result<Vec<Finding>
                 .with_context(|| format!("{}: layer {member}", path.display()))?;
         } else if head.starts_with(&GZIP_MAGIC) {
             let mut layer = GzDecoder::new(Cursor::new(head).chain(entry));
-            let mut inner = Vec::with_capacity(TAR_HEADER_BYTES);
-            (&mut layer)
-                .take(TAR_HEADER_BYTES as u64)
-                .read_to_end(&mut inner)
+            let inner = read_head(&mut layer)
                 .with_context(|| format!("{}: {member}: damaged gzip data", path.display()))?;
             if is_tar(&inner) {
                 scan_layer(
@@ -92,6 +86,17 @@ pub fn scan_image(scanner: &Scanner, path: &Path) -> anyhow::Result<Vec<Finding>
         }
     }
     Ok(findings)
+}
+
+/// The first bytes of `reader`, enough to tell a tar archive: fewer if it
+/// ends sooner.
+fn read_head(reader: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(TAR_HEADER_BYTES);
+    reader
+        .by_ref()
+        .take(TAR_HEADER_BYTES as u64)
+        .read_to_end(&mut head)?;
+    Ok(head)
 }
 
 fn is_tar(head: &[u8]) -> bool {
