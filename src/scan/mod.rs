@@ -5,7 +5,8 @@
 //!
 //! - [`detectors`] is the table of formats, as data; [`engine`] compiles it
 //!   once (a keyword prefilter, then a regex per detector on candidate
-//!   lines only) and finds [`engine::Hit`]s in a byte buffer;
+//!   lines only) and finds [`engine::Hit`]s in a byte buffer; [`keywords`]
+//!   is that prefilter;
 //! - [`known`] searches the values of the sealed stores, raw and encoded;
 //! - the inputs feed buffers to the engine: [`walk`] a tree of files in
 //!   parallel, [`git`] every blob of a repository's history once,
