@@ -104,6 +104,24 @@ fn findings(output: &Output) -> Vec<serde_json::Value> {
     json(output)["findings"].as_array().unwrap().clone()
 }
 
+/// The one finding of a JSON report that must hold exactly one (exit 1).
+fn only_finding(output: &Output) -> serde_json::Value {
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let mut found = findings(output);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    found.remove(0)
+}
+
+/// `kseal scan ARGS --format json` in the app.
+fn scan_json(env: &TestEnv, args: &[&str]) -> Output {
+    env.kseal()
+        .arg("scan")
+        .args(args)
+        .args(["--format", "json"])
+        .output()
+        .unwrap()
+}
+
 /// A GitHub token made at test time, so no token-shaped string sits in the
 /// source.
 fn github_token(seed: char) -> String {
@@ -219,15 +237,8 @@ fn git_history_finds_a_deleted_secret_at_the_commit_that_added_it() {
         .unwrap();
     assert_eq!(tree.status.code(), Some(0), "{tree:?}");
 
-    let output = env
-        .kseal()
-        .args(["scan", "--git", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let found = findings(&output);
-    assert_eq!(found.len(), 1, "one finding for three blobs: {found:#?}");
-    let f = &found[0];
+    let output = scan_json(&env, &["--git"]);
+    let f = only_finding(&output);
     assert_eq!(f["rule"], "KS612");
     assert_eq!(f["path"], "config/settings.yml");
     assert_eq!(f["line"], 2);
@@ -268,16 +279,10 @@ fn git_history_attributes_a_secret_written_in_a_merge_to_the_merge() {
     crate::util::git_as(&app, "Dan", &["commit", "-qam", "merge side"]);
     let merge = head(&app);
 
-    let output = env
-        .kseal()
-        .args(["scan", "--git", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let found = findings(&output);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0]["path"], "config/app.yml");
-    let origin = found[0]["origin"].as_str().unwrap();
+    let output = scan_json(&env, &["--git"]);
+    let found = only_finding(&output);
+    assert_eq!(found["path"], "config/app.yml");
+    let origin = found["origin"].as_str().unwrap();
     assert!(origin.contains(&merge[..12]), "{origin} vs {merge}");
     assert!(origin.contains("Dan"), "{origin}");
 }
@@ -300,20 +305,14 @@ fn sealed_value_leaked_base64_into_a_log_is_named() {
         "log/deploy.log",
         format!("connecting\nAuthorization: Basic {encoded}\ndone\n"),
     );
-    let output = env
-        .kseal()
-        .args(["scan", "log", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let found = findings(&output);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0]["rule"], "KS601");
+    let output = scan_json(&env, &["log"]);
+    let found = only_finding(&output);
+    assert_eq!(found["rule"], "KS601");
     assert_eq!(
-        found[0]["message"],
+        found["message"],
         "DB_PASSWORD (production) found base64-encoded"
     );
-    assert_eq!(found[0]["line"], 2);
+    assert_eq!(found["line"], 2);
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
@@ -366,12 +365,10 @@ fn image_tarball_secret_in_a_lower_layer_deleted_later_is_found() {
         ("bbb/layer.tar", &upper),
     ]);
     let output = scan_image(&env, "app.tar", image, &["--format", "json"]);
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let found = findings(&output);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0]["rule"], "KS650");
-    assert_eq!(found[0]["path"], "app/config/master.key");
-    assert_eq!(found[0]["origin"], "layer aaa/layer.tar");
+    let found = only_finding(&output);
+    assert_eq!(found["rule"], "KS650");
+    assert_eq!(found["path"], "app/config/master.key");
+    assert_eq!(found["origin"], "layer aaa/layer.tar");
 }
 
 #[test]
@@ -468,11 +465,9 @@ fn gzip_compressed_layers_are_scanned_and_damaged_ones_are_errors() {
         ("blobs/sha256/3333", &layer),
     ]);
     let output = scan_image(&env, "app.tar", image, &["--format", "json"]);
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let found = findings(&output);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0]["path"], "srv/app/.env");
-    assert_eq!(found[0]["origin"], "layer blobs/sha256/3333");
+    let found = only_finding(&output);
+    assert_eq!(found["path"], "srv/app/.env");
+    assert_eq!(found["origin"], "layer blobs/sha256/3333");
 
     // The same layer cut short: an error that names the member, exit 2.
     let image = tar_of(&[("blobs/sha256/4444", &layer[..layer.len() / 2])]);
